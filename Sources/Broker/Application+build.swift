@@ -1,0 +1,137 @@
+import AsyncHTTPClient
+import BrokerStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MXPlatform
+import MXSandbox
+import NIOCore
+import ServiceLifecycle
+
+/// Builds the broker: store, MX client, embedded sandbox when configured, and every route.
+///
+/// Tests call this with a configuration on port 0, so what is tested is what runs.
+public func buildApplication(configuration: BrokerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let store = try SQLiteStore(path: configuration.databasePath)
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
+
+    let mxBaseURL: MXBaseURL
+    let mxClientID: String
+    let mxAPIKey: Secret
+    let sandbox: MXSandbox?
+    switch configuration.mx {
+    case .embeddedSandbox(var sandboxConfiguration):
+        sandboxConfiguration.stateFile = (configuration.dataDirectory as NSString).appendingPathComponent("sandbox-state.json")
+        sandbox = MXSandbox(configuration: sandboxConfiguration, logger: logger)
+        mxBaseURL = .late()
+        mxClientID = sandboxConfiguration.clientID
+        mxAPIKey = Secret(sandboxConfiguration.apiKey)
+    case .remote(let baseURL, let clientID, let apiKey):
+        sandbox = nil
+        mxBaseURL = MXBaseURL(baseURL)
+        mxClientID = clientID
+        mxAPIKey = apiKey
+    }
+    let mx = MXClient(
+        configuration: MXClientConfiguration(
+            baseURL: mxBaseURL, clientID: mxClientID, apiKey: mxAPIKey, apiVersion: configuration.mxAPIVersion, timeout: configuration.mxTimeout
+        ),
+        httpClient: httpClient,
+        logger: logger
+    )
+
+    let developmentSecret = try configuration.tokenKeySource == nil
+        ? LocalSecret.loadOrCreate(LocalSecret.developmentTokenSecretFile, in: configuration.dataDirectory) : nil
+    let verifier = try await TokenVerifier(
+        keySource: configuration.tokenKeySource ?? .hs256(secret: developmentSecret!),
+        issuer: configuration.tokenIssuer,
+        audience: configuration.tokenAudience,
+        leeway: configuration.tokenLeeway
+    )
+    let userIDSecret = try configuration.userIDSecret
+        ?? Secret(LocalSecret.loadOrCreate(LocalSecret.userIDSecretFile, in: configuration.dataDirectory))
+    if configuration.userIDSecret == nil, !configuration.usesEmbeddedSandbox {
+        logger.warning("USER_ID_SECRET is not set: using a key generated under DATA_DIR; replicas must share one key")
+    }
+    let provisioner = UserProvisioner(store: store, mx: mx, idSecret: userIDSecret, logger: logger)
+
+    let router = Router(context: BrokerRequestContext.self)
+    router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
+    router.add(middleware: ErrorMiddleware())
+    router.get("healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}"))) }
+    router.get("readyz") { _, _ in
+        do {
+            try await store.checkReady()
+        } catch {
+            throw BrokerError(.serviceUnavailable, "not_ready", "The store is unreachable or its migrations have not run.")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ready\"}")))
+    }
+    sandbox?.addRoutes(to: router, mountPath: "/sandbox/mx")
+    if let developmentSecret {
+        SandboxTokenController(signer: await DevTokenSigner(secret: developmentSecret), maxBodyBytes: configuration.maxBodyBytes)
+            .addRoutes(to: router.group("v1/sandbox"))
+    }
+    let api = router.group("v1").add(middleware: AuthenticationMiddleware(verifier: verifier))
+    WidgetURLController(provisioner: provisioner, mx: mx, allowedRedirectPrefixes: configuration.allowedRedirectURLPrefixes, maxBodyBytes: configuration.maxBodyBytes)
+        .addRoutes(to: api)
+    ReadController(provisioner: provisioner, mx: mx).addRoutes(to: api)
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        onServerRunning: { channel in
+            let address = ListeningAddress(channel.localAddress)
+            if sandbox != nil {
+                mxBaseURL.bind("http://\(address.reachableHostPort)/sandbox/mx")
+                logger.notice(
+                    "ConnectBroker listening; the embedded MX sandbox stands in for MX",
+                    metadata: ["server.url": "http://\(address.hostPort)", "mx.base_url": "http://\(address.reachableHostPort)/sandbox/mx"]
+                )
+            } else {
+                logger.notice("ConnectBroker listening", metadata: ["server.url": "http://\(address.hostPort)", "mx.base_url": "\(mxBaseURL.value ?? "")"])
+            }
+        },
+        logger: logger
+    )
+    app.addServices(HTTPClientService(client: httpClient))
+    app.beforeServerStarts {
+        try await store.migrate()
+    }
+    return app
+}
+
+/// The address a server is bound to, written for URLs.
+struct ListeningAddress {
+    let host: String
+    let port: Int
+
+    init(_ address: SocketAddress?) {
+        host = address?.ipAddress ?? "127.0.0.1"
+        port = address?.port ?? 0
+    }
+
+    private static func bracketed(_ host: String) -> String {
+        host.contains(":") ? "[\(host)]" : host
+    }
+
+    var hostPort: String { "\(Self.bracketed(host)):\(port)" }
+
+    /// Like ``hostPort``, with a wildcard bind address replaced by loopback so it can be called.
+    var reachableHostPort: String {
+        let callable = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host
+        return "\(Self.bracketed(callable)):\(port)"
+    }
+}
+
+/// Shuts the MX HTTP client down when the application stops.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}

@@ -1,0 +1,23 @@
+import HTTPTypes
+import Foundation
+import Hummingbird
+
+/// Requires `Authorization: Bearer <JWT>` and puts the token's subject on the context.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = BrokerRequestContext
+
+    let verifier: TokenVerifier
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else {
+            throw BrokerError.unauthorized("missing_token", "A bearer token is required (Authorization: Bearer <token>).")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme: Authorization: Bearer <token>.")
+        }
+        var context = context
+        context.subject = try await verifier.subject(of: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import JWTKit
+
+/// Where the keys that verify callers' tokens come from.
+public enum TokenKeySource: Sendable {
+    /// A shared HS256 secret (at least 32 bytes).
+    case hs256(secret: String)
+    /// A PEM public key: RSA (RS256) or P-256 (ES256).
+    case publicKeyPEM(String)
+    /// A JSON Web Key Set document.
+    case jwks(json: String)
+}
+
+/// Verifies the app's bearer tokens: signature, `exp` (required), `nbf`, and when configured
+/// `iss` and `aud`, with a small leeway for clock skew. The `sub` claim is the caller.
+public struct TokenVerifier: Sendable {
+    private let keys: JWTKeyCollection
+    private let issuer: String?
+    private let audience: String?
+    private let leeway: TimeInterval
+
+    public init(keySource: TokenKeySource, issuer: String?, audience: String?, leeway: TimeInterval) async throws {
+        keys = try await Self.keyCollection(keySource)
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+    }
+
+    static func keyCollection(_ source: TokenKeySource) async throws -> JWTKeyCollection {
+        let keys = JWTKeyCollection()
+        switch source {
+        case .hs256(let secret):
+            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        case .publicKeyPEM(let pem):
+            if let rsa = try? Insecure.RSA.PublicKey(pem: pem) {
+                await keys.add(rsa: rsa, digestAlgorithm: .sha256)
+            } else {
+                await keys.add(ecdsa: try ES256PublicKey(pem: pem))
+            }
+        case .jwks(let json):
+            try await keys.add(jwksJSON: json)
+        }
+        return keys
+    }
+
+    /// The subject of a valid token, or a 401 ``BrokerError`` saying what is wrong with it.
+    public func subject(of token: String) async throws(BrokerError) -> String {
+        let claims: AppTokenClaims
+        do {
+            claims = try await keys.verify(token, as: AppTokenClaims.self)
+        } catch {
+            throw BrokerError.unauthorized("invalid_token", "The bearer token is not a valid token signed by a trusted key.")
+        }
+        let now = Date()
+        guard let expiry = claims.exp?.value else {
+            throw BrokerError.unauthorized("invalid_token", "The bearer token has no expiry (exp).")
+        }
+        guard expiry.addingTimeInterval(leeway) > now else {
+            throw BrokerError.unauthorized("token_expired", "The bearer token has expired.")
+        }
+        if let notBefore = claims.nbf?.value, notBefore.addingTimeInterval(-leeway) > now {
+            throw BrokerError.unauthorized("invalid_token", "The bearer token is not valid yet.")
+        }
+        if let issuer, claims.iss?.value != issuer {
+            throw BrokerError.unauthorized("invalid_token", "The bearer token was issued by an untrusted issuer.")
+        }
+        if let audience, !(claims.aud?.value.contains(audience) ?? false) {
+            throw BrokerError.unauthorized("invalid_token", "The bearer token is not meant for this service.")
+        }
+        guard let subject = claims.sub?.value, !subject.isEmpty, subject.utf8.count <= 255 else {
+            throw BrokerError.unauthorized("invalid_token", "The bearer token has no usable subject (sub).")
+        }
+        return subject
+    }
+}
+
+/// The claims the broker reads from an app token. Time and audience checks happen in
+/// ``TokenVerifier`` after the signature is verified, so the leeway and the expected values
+/// come from configuration.
+struct AppTokenClaims: JWTPayload {
+    var sub: SubjectClaim?
+    var exp: ExpirationClaim?
+    var nbf: NotBeforeClaim?
+    var iss: IssuerClaim?
+    var aud: AudienceClaim?
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+/// Signs short-lived HS256 tokens for the sandbox and its demo (never in production mode).
+public struct DevTokenSigner: Sendable {
+    private let keys: JWTKeyCollection
+
+    public init(secret: String) async {
+        keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+    }
+
+    /// A token for `subject` valid for `lifetime` seconds.
+    public func token(subject: String, lifetime: TimeInterval) async throws -> String {
+        let now = Date()
+        let claims = AppTokenClaims(
+            sub: SubjectClaim(value: subject), exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)),
+            nbf: NotBeforeClaim(value: now.addingTimeInterval(-1)), iss: nil, aud: nil
+        )
+        return try await keys.sign(claims)
+    }
+}

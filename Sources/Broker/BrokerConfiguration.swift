@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import MXPlatform
+import MXSandbox
+
+/// Everything the broker is configured with, read from environment variables.
+///
+/// Keys (all optional; with none set the broker runs against its embedded MX sandbox):
+/// - `HOST` (default `127.0.0.1`), `PORT` (default `8080`): where to listen.
+/// - `DATA_DIR` (default `./data`): the SQLite file and generated development secrets.
+/// - `MX_CLIENT_ID`, `MX_API_KEY` / `MX_API_KEY_FILE`: real MX credentials; setting them (or
+///   `MX_BASE_URL`) turns the embedded sandbox off.
+/// - `MX_ENVIRONMENT` (`integration` default | `production`), `MX_BASE_URL` (overrides it),
+///   `MX_API_VERSION` (`v20250224` default | `v20111101`), `MX_TIMEOUT_SECONDS` (default 15).
+/// - `SANDBOX_MX_CLIENT_ID`, `SANDBOX_MX_API_KEY`, `SANDBOX_CONNECT_SECONDS`, `SANDBOX_PUBLIC_URL`:
+///   the embedded sandbox (see ``SandboxConfiguration``).
+/// - `JWT_HS256_SECRET` / `JWT_HS256_SECRET_FILE`, `JWT_PUBLIC_KEY_FILE`, `JWT_JWKS_FILE`: one key
+///   source for callers' tokens; `JWT_ISSUER`, `JWT_AUDIENCE` (checked when set),
+///   `JWT_LEEWAY_SECONDS` (default 60). With the embedded sandbox and none set, a development
+///   secret is generated once under `DATA_DIR`.
+/// - `USER_ID_SECRET` / `USER_ID_SECRET_FILE`: keys the MX user `id` derived from each subject;
+///   generated once under `DATA_DIR` when unset (replicas must share one).
+/// - `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from browsers.
+/// - `ALLOWED_REDIRECT_URL_PREFIXES`: comma-separated prefixes a widget `client_redirect_url` may start with.
+/// - `MAX_BODY_BYTES` (default 65536), `LOG_LEVEL` (default `info`).
+public struct BrokerConfiguration: Sendable {
+    /// How the broker reaches MX.
+    public enum MXTarget: Sendable {
+        /// The sandbox served by the broker itself at `/sandbox/mx`.
+        case embeddedSandbox(SandboxConfiguration)
+        /// A real MX environment, or a standalone sandbox, at a URL.
+        case remote(baseURL: String, clientID: String, apiKey: Secret)
+    }
+
+    public var host: String
+    public var port: Int
+    public var dataDirectory: String
+    public var mx: MXTarget
+    public var mxAPIVersion: MXAPIVersion
+    public var mxTimeout: Duration
+    /// `nil` means: generate a development secret under the data directory (sandbox only).
+    public var tokenKeySource: TokenKeySource?
+    public var tokenIssuer: String?
+    public var tokenAudience: String?
+    public var tokenLeeway: TimeInterval
+    public var userIDSecret: Secret?
+    public var corsAllowedOrigins: [String]
+    public var allowedRedirectURLPrefixes: [String]
+    public var maxBodyBytes: Int
+    public var logLevel: Logger.Level
+
+    /// Whether the embedded sandbox stands in for MX (and development conveniences are on).
+    public var usesEmbeddedSandbox: Bool {
+        if case .embeddedSandbox = mx { return true }
+        return false
+    }
+
+    /// Reads the configuration from `environment` (usually `ProcessInfo.processInfo.environment`).
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        let reader = EnvironmentReader(environment)
+        host = reader.string("HOST") ?? "127.0.0.1"
+        port = try reader.integer("PORT", default: 8080, range: 0...65535)
+        dataDirectory = reader.string("DATA_DIR") ?? "./data"
+        mxAPIVersion = try reader.choice("MX_API_VERSION", default: .v20250224)
+        mxTimeout = .milliseconds(Int64(try reader.number("MX_TIMEOUT_SECONDS", default: 15, range: 0.1...300) * 1000))
+
+        let clientID = reader.string("MX_CLIENT_ID")
+        let apiKey = try reader.secret("MX_API_KEY")
+        let baseURL = reader.string("MX_BASE_URL")
+        if clientID != nil || apiKey != nil || baseURL != nil {
+            guard let clientID, let apiKey else {
+                throw ConfigurationError("MX_CLIENT_ID and MX_API_KEY (or MX_API_KEY_FILE) are both required to call MX.")
+            }
+            let environment: MXEnvironment = try reader.choice("MX_ENVIRONMENT", default: .integration)
+            mx = .remote(baseURL: baseURL ?? environment.baseURL, clientID: clientID, apiKey: apiKey)
+        } else {
+            mx = .embeddedSandbox(try Self.sandboxConfiguration(environment: environment))
+        }
+
+        let keySources: [TokenKeySource] = [
+            try reader.secret("JWT_HS256_SECRET").map { .hs256(secret: $0.value) },
+            try reader.fileContents("JWT_PUBLIC_KEY_FILE").map { .publicKeyPEM($0) },
+            try reader.fileContents("JWT_JWKS_FILE").map { .jwks(json: $0) },
+        ].compactMap { $0 }
+        guard keySources.count <= 1 else {
+            throw ConfigurationError("Set only one of JWT_HS256_SECRET, JWT_PUBLIC_KEY_FILE and JWT_JWKS_FILE.")
+        }
+        tokenKeySource = keySources.first
+        if case .hs256(let secret) = tokenKeySource, secret.utf8.count < 32 {
+            throw ConfigurationError("JWT_HS256_SECRET must be at least 32 bytes long.")
+        }
+        if tokenKeySource == nil, case .remote = mx {
+            throw ConfigurationError("Set JWT_HS256_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE to verify callers' tokens.")
+        }
+        tokenIssuer = reader.string("JWT_ISSUER")
+        tokenAudience = reader.string("JWT_AUDIENCE")
+        tokenLeeway = try reader.number("JWT_LEEWAY_SECONDS", default: 60, range: 0...600)
+        userIDSecret = try reader.secret("USER_ID_SECRET")
+        corsAllowedOrigins = reader.list("CORS_ALLOWED_ORIGINS")
+        allowedRedirectURLPrefixes = reader.list("ALLOWED_REDIRECT_URL_PREFIXES")
+        maxBodyBytes = try reader.integer("MAX_BODY_BYTES", default: 65_536, range: 1024...(16 << 20))
+        logLevel = try reader.choice("LOG_LEVEL", default: .info)
+    }
+
+    /// The MX sandbox's settings from `SANDBOX_MX_CLIENT_ID`, `SANDBOX_MX_API_KEY`,
+    /// `SANDBOX_CONNECT_SECONDS` and `SANDBOX_PUBLIC_URL`.
+    public static func sandboxConfiguration(environment: [String: String]) throws(ConfigurationError) -> SandboxConfiguration {
+        let reader = EnvironmentReader(environment)
+        return SandboxConfiguration(
+            clientID: reader.string("SANDBOX_MX_CLIENT_ID") ?? SandboxConfiguration.defaultClientID,
+            apiKey: reader.string("SANDBOX_MX_API_KEY") ?? SandboxConfiguration.defaultAPIKey,
+            connectDelay: .milliseconds(Int64(try reader.number("SANDBOX_CONNECT_SECONDS", default: 3, range: 0...3600) * 1000)),
+            publicBaseURL: reader.string("SANDBOX_PUBLIC_URL")
+        )
+    }
+
+    /// The SQLite database file.
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("broker.sqlite") }
+}
+
+/// A configuration value that is missing or wrong; the message names the key, never a secret.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) { self.description = description }
+}
+
+/// Typed reads of environment variables, with `_FILE` variants for secrets.
+struct EnvironmentReader {
+    let environment: [String: String]
+
+    init(_ environment: [String: String]) { self.environment = environment }
+
+    func string(_ key: String) -> String? {
+        guard let value = environment[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func list(_ key: String) -> [String] {
+        (string(key) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func integer(_ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let text = string(key) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigurationError("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return number
+    }
+
+    func number(_ key: String, default value: Double, range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        guard let text = string(key) else { return value }
+        guard let number = Double(text), range.contains(number) else {
+            throw ConfigurationError("\(key) must be a number from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return number
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, default value: T) throws(ConfigurationError) -> T where T.RawValue == String {
+        guard let text = string(key) else { return value }
+        guard let choice = T(rawValue: text.lowercased()) ?? T(rawValue: text) else {
+            throw ConfigurationError("\(key) must be one of: \(T.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        return choice
+    }
+
+    /// The value of `key`, or the contents of the file named by `key_FILE`.
+    func secret(_ key: String) throws(ConfigurationError) -> Secret? {
+        if let value = string(key) { return Secret(value) }
+        return try fileContents("\(key)_FILE").map { Secret($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    func fileContents(_ key: String) throws(ConfigurationError) -> String? {
+        guard let path = string(key) else { return nil }
+        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("\(key) names a file that cannot be read: \(path)")
+        }
+        return contents
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MXPlatform
+import NIOCore
+import NIOFoundationCompat
+
+/// An error answered to a client as `{"error": {"code", "message", "request_id"}}`.
+///
+/// `code` is stable snake_case for programs; `message` is for people. Neither ever carries a
+/// secret, a token or a widget URL.
+public struct BrokerError: Error, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    /// Extra response headers (`Retry-After`, `WWW-Authenticate`).
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    static func badRequest(_ code: String, _ message: String) -> BrokerError {
+        BrokerError(.badRequest, code, message)
+    }
+
+    static func notFound(_ message: String) -> BrokerError {
+        BrokerError(.notFound, "not_found", message)
+    }
+
+    static func unauthorized(_ code: String, _ message: String) -> BrokerError {
+        BrokerError(.unauthorized, code, message, headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    /// The client-facing form of any error thrown while handling a request.
+    init(describing error: any Error) {
+        switch error {
+        case let error as BrokerError:
+            self = error
+        case let error as MXError:
+            self.init(mxError: error)
+        case let error as HTTPError:
+            self.init(httpError: error)
+        case is DecodingError:
+            self.init(.badRequest, "malformed_json", "The request body is not valid JSON for this endpoint.")
+        default:
+            self.init(.internalServerError, "internal_error", "The broker could not complete this request.")
+        }
+    }
+
+    private init(mxError: MXError) {
+        switch mxError.kind {
+        case .authenticationFailed:
+            self.init(.badGateway, "mx_auth_failed", "MX refused the broker's credentials or calling address.")
+        case .notFound:
+            self.init(.notFound, "not_found", "No such object for this user.")
+        case .conflict:
+            self.init(.conflict, "mx_conflict", "MX reports a conflict: the object exists already or another job is running.")
+        case .rejected:
+            self.init(.unprocessableContent, "mx_rejected", "MX rejected the request as invalid.")
+        case .rateLimited:
+            let seconds = mxError.retryAfterSeconds ?? 1
+            self.init(.serviceUnavailable, "mx_rate_limited", "MX is rate limiting the broker; retry later.", headers: [.retryAfter: String(seconds)])
+        case .serverError, .unreachable, .invalidResponse:
+            self.init(.badGateway, "mx_unavailable", "MX could not serve this request.")
+        case .timeout:
+            self.init(.gatewayTimeout, "mx_timeout", "MX did not answer in time.")
+        }
+    }
+
+    private init(httpError: HTTPError) {
+        switch httpError.status {
+        case .notFound:
+            self.init(.notFound, "not_found", "No such route.")
+        case .contentTooLarge:
+            self.init(.contentTooLarge, "body_too_large", "The request body is larger than this endpoint accepts.")
+        case .methodNotAllowed:
+            self.init(.methodNotAllowed, "method_not_allowed", "This route does not accept that method.")
+        case .badRequest:
+            self.init(.badRequest, "bad_request", "The request could not be read.")
+        default:
+            let status = httpError.status
+            self.init(status, status.code < 500 ? "bad_request" : "internal_error", status.reasonPhrase)
+        }
+    }
+
+    private struct Body: Encodable {
+        struct Detail: Encodable {
+            let code: String
+            let message: String
+            let request_id: String
+        }
+        let error: Detail
+    }
+
+    /// The JSON response for this error.
+    func response(requestID: String) -> Response {
+        let body = Body(error: .init(code: code, message: message, request_id: requestID))
+        let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}

@@ -1,0 +1,21 @@
+import HTTPTypes
+import Hummingbird
+
+/// Per-request state: the request id and, once authenticated, the caller's subject.
+public struct BrokerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request id: the client's `X-Request-Id` when usable, else generated.
+    public var requestID: String = ""
+    /// The app user id (`sub`) of an authenticated caller.
+    public var subject: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    /// The subject of the authenticated caller; only routes behind authentication call this.
+    func requireSubject() throws -> String {
+        guard let subject else { throw BrokerError.unauthorized("missing_token", "A bearer token is required.") }
+        return subject
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// A random secret generated once and kept in a file only the broker's user can read.
+///
+/// Used for development conveniences (the sandbox's token secret) and as the fallback key of MX
+/// user ids when none is configured.
+public enum LocalSecret {
+    /// The secret in `file` under `directory`, created (64 hex digits) when missing.
+    public static func loadOrCreate(_ file: String, in directory: String) throws -> String {
+        let path = (directory as NSString).appendingPathComponent(file)
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
+            let trimmed = existing.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.utf8.count >= 32 { return trimmed }
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigurationError("Cannot write \(path): is DATA_DIR writable?")
+        }
+        return secret
+    }
+
+    /// The file holding the development token secret of sandbox mode.
+    public static let developmentTokenSecretFile = "dev-jwt-secret"
+    /// The file holding the generated key of MX user ids.
+    public static let userIDSecretFile = "user-id-secret"
+}

@@ -1,0 +1,60 @@
+import BrokerStore
+import Crypto
+import Foundation
+import Logging
+import MXPlatform
+
+/// Finds or creates the MX user of each app user, exactly once.
+///
+/// The MX user `id` is derived from the subject with a server secret (URL-safe, no PII), and MX
+/// enforces unique ids: a second creation anywhere answers 409 and the existing user is adopted.
+/// Within a process, concurrent first calls for one subject share one creation.
+actor UserProvisioner {
+    private let store: any Store
+    private let mx: MXClient
+    private let idKey: SymmetricKey
+    private let logger: Logger
+    private var inFlight: [String: Task<StoredUser, any Error>] = [:]
+
+    init(store: any Store, mx: MXClient, idSecret: Secret, logger: Logger) {
+        self.store = store
+        self.mx = mx
+        self.idKey = SymmetricKey(data: Data(idSecret.value.utf8))
+        self.logger = logger
+    }
+
+    /// The caller's MX user, if one exists already (reads never create users).
+    func existingUser(subject: String) async throws -> StoredUser? {
+        try await store.user(subject: subject)
+    }
+
+    /// The caller's MX user, created at MX and recorded on first use.
+    func user(subject: String) async throws -> StoredUser {
+        if let user = try await store.user(subject: subject) { return user }
+        if let running = inFlight[subject] { return try await running.value }
+        let creation = Task { try await self.create(subject: subject) }
+        inFlight[subject] = creation
+        defer { inFlight[subject] = nil }
+        return try await creation.value
+    }
+
+    /// The MX `id` for a subject: `cb_` and 40 hex digits of HMAC-SHA256(secret, subject).
+    nonisolated func mxUserID(subject: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: idKey)
+        return "cb_" + mac.prefix(20).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private func create(subject: String) async throws -> StoredUser {
+        let id = mxUserID(subject: subject)
+        let mxUser: MXUser
+        do {
+            mxUser = try await mx.createUser(id: id)
+            logger.info("Created MX user", metadata: ["mx.user.guid": "\(mxUser.guid)"])
+        } catch let error as MXError where error.kind == .conflict {
+            guard let existing = try await mx.findUser(id: id) else { throw error }
+            mxUser = existing
+            logger.info("Adopted existing MX user", metadata: ["mx.user.guid": "\(mxUser.guid)"])
+        }
+        return try await store.insertUser(StoredUser(subject: subject, mxUserID: id, mxUserGUID: mxUser.guid, createdAt: Date()))
+    }
+}

@@ -1,0 +1,176 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// An MX answer whose body is kept as MX sent it.
+public struct MXResponse: Sendable {
+    /// The HTTP status (always 2xx: other statuses are thrown as ``MXError``).
+    public let status: Int
+    /// The body, unparsed.
+    public let body: ByteBuffer
+}
+
+/// A typed client for the MX Platform API.
+///
+/// Every call carries HTTP Basic credentials and the configured version's headers. Reads return
+/// MX's bytes untouched; the few calls whose answers the broker acts on decode just what it needs.
+/// Non-2xx answers, timeouts and transport failures are thrown as ``MXError``.
+public struct MXClient: Sendable {
+    public let configuration: MXClientConfiguration
+    private let httpClient: HTTPClient
+    private let logger: Logger
+    private let authorization: String
+
+    public init(configuration: MXClientConfiguration, httpClient: HTTPClient, logger: Logger) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.logger = logger
+        let credentials = "\(configuration.clientID):\(configuration.apiKey.value)"
+        self.authorization = "Basic " + Data(credentials.utf8).base64EncodedString()
+    }
+
+    // MARK: Users
+
+    /// Creates a user with the partner-defined `id` (`POST /users`).
+    public func createUser(id: String) async throws -> MXUser {
+        let body = try JSONEncoder().encode(["user": ["id": id]])
+        let response = try await send(.POST, ["users"], body: ByteBuffer(data: body))
+        return try decode(UserEnvelope.self, from: response).user
+    }
+
+    /// Finds the user created with the partner-defined `id` (`GET /users?id=`), if there is one.
+    public func findUser(id: String) async throws -> MXUser? {
+        let response = try await send(.GET, ["users"], query: [("id", id)])
+        return try decode(UsersEnvelope.self, from: response).users.first { $0.id == id }
+    }
+
+    // MARK: Members
+
+    /// Reads one member of a user (`GET /users/{user_guid}/members/{member_guid}`).
+    public func readMember(userGUID: String, memberGUID: String) async throws -> MXMember {
+        let response = try await send(.GET, ["users", userGUID, "members", memberGUID])
+        return try decode(MemberEnvelope.self, from: response).member
+    }
+
+    // MARK: Widget URLs
+
+    /// Mints a widget URL (`POST /users/{user_guid}/widget_urls`) and returns MX's answer as sent.
+    ///
+    /// The answer carries a one-time SSO URL: treat it as a secret, never log it.
+    public func requestWidgetURL(userGUID: String, widgetURL: JSONValue, acceptLanguage: String?) async throws -> MXResponse {
+        let body = try JSONEncoder().encode(JSONValue.object(["widget_url": widgetURL]))
+        var headers: [(String, String)] = []
+        if let acceptLanguage { headers.append(("Accept-Language", acceptLanguage)) }
+        return try await send(.POST, ["users", userGUID, "widget_urls"], body: ByteBuffer(data: body), headers: headers)
+    }
+
+    // MARK: Reads
+
+    /// A `GET` of `path` (its components are percent-encoded), answered with MX's body as sent.
+    public func get(_ path: [String], query: [(String, String)] = []) async throws -> MXResponse {
+        try await send(.GET, path, query: query)
+    }
+
+    // MARK: Transport
+
+    /// Sends one request to MX and returns a 2xx answer, or throws ``MXError``.
+    public func send(
+        _ method: HTTPMethod,
+        _ path: [String],
+        query: [(String, String)] = [],
+        body: ByteBuffer? = nil,
+        headers extraHeaders: [(String, String)] = []
+    ) async throws -> MXResponse {
+        guard let base = configuration.baseURL.value else { throw MXError.unreachable }
+        var request = HTTPClientRequest(url: base + Self.encodedPath(path) + Self.encodedQuery(query))
+        request.method = method
+        request.headers.add(name: "Authorization", value: authorization)
+        for header in configuration.apiVersion.headers {
+            request.headers.add(name: header.name, value: header.value)
+        }
+        for header in extraHeaders {
+            request.headers.add(name: header.0, value: header.1)
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(body)
+        }
+        let template = Self.pathTemplate(path)
+        let started = ContinuousClock.now
+        do {
+            let response = try await httpClient.execute(request, timeout: .init(configuration.timeout))
+            let responseBody = try await response.body.collect(upTo: 64 * 1024 * 1024)
+            let status = Int(response.status.code)
+            logger.debug(
+                "MX call",
+                metadata: [
+                    "mx.request.method": "\(method.rawValue)", "mx.request.path": "\(template)",
+                    "mx.response.status": "\(status)", "mx.duration_ms": "\((ContinuousClock.now - started).milliseconds)",
+                ]
+            )
+            guard (200..<300).contains(status) else {
+                throw MXError.status(status, retryAfterSeconds: response.headers.first(name: "Retry-After").flatMap { Int($0) })
+            }
+            return MXResponse(status: status, body: responseBody)
+        } catch let error as MXError {
+            throw error
+        } catch let error as HTTPClientError
+            where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
+        {
+            logger.warning("MX call timed out", metadata: ["mx.request.path": "\(template)"])
+            throw MXError.timeout
+        } catch {
+            logger.warning("MX call failed", metadata: ["mx.request.path": "\(template)", "error.type": "\(type(of: error))"])
+            throw MXError.unreachable
+        }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, from response: MXResponse) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: response.body)
+        } catch {
+            throw MXError.invalidResponse
+        }
+    }
+
+    private static let pathComponentAllowed: CharacterSet = {
+        var set = CharacterSet.urlPathAllowed
+        set.remove(charactersIn: "/;?#%")
+        return set
+    }()
+
+    private static let queryValueAllowed: CharacterSet = {
+        var set = CharacterSet.urlQueryAllowed
+        set.remove(charactersIn: "&=+#%")
+        return set
+    }()
+
+    static func encodedPath(_ components: [String]) -> String {
+        components.map { "/" + ($0.addingPercentEncoding(withAllowedCharacters: pathComponentAllowed) ?? "") }.joined()
+    }
+
+    static func encodedQuery(_ query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return "" }
+        let pairs = query.map { name, value in
+            let encodedName = name.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? ""
+            let encodedValue = value.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? ""
+            return encodedName + "=" + encodedValue
+        }
+        return "?" + pairs.joined(separator: "&")
+    }
+
+    /// The path with identifiers replaced by placeholders, safe for logs and metric labels.
+    static func pathTemplate(_ components: [String]) -> String {
+        "/" + components.enumerated().map { index, component in index % 2 == 1 ? "{id}" : component }.joined(separator: "/")
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let parts = components
+        return parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// An MX user, as far as the broker needs it.
+public struct MXUser: Sendable, Equatable, Decodable {
+    /// MX's identifier, `USR-…`.
+    public let guid: String
+    /// The partner-defined identifier the user was created with.
+    public let id: String?
+
+    public init(guid: String, id: String?) {
+        self.guid = guid
+        self.id = id
+    }
+}
+
+/// An MX member (one connection to one institution), as far as the broker needs it.
+public struct MXMember: Sendable, Equatable, Decodable {
+    /// MX's identifier, `MBR-…`.
+    public let guid: String
+    public let userGUID: String?
+    public let institutionCode: String?
+    /// One of MX's connection statuses (`CONNECTED`, `CHALLENGED`, …), or `nil` for a member without credentials.
+    public let connectionStatus: String?
+    public let isBeingAggregated: Bool?
+    /// ISO 8601 time of the last successful aggregation.
+    public let successfullyAggregatedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case guid
+        case userGUID = "user_guid"
+        case institutionCode = "institution_code"
+        case connectionStatus = "connection_status"
+        case isBeingAggregated = "is_being_aggregated"
+        case successfullyAggregatedAt = "successfully_aggregated_at"
+    }
+}
+
+struct UserEnvelope: Decodable { let user: MXUser }
+struct UsersEnvelope: Decodable { let users: [MXUser] }
+struct MemberEnvelope: Decodable { let member: MXMember }

@@ -1,0 +1,27 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The sandbox alone, listening on its own address: for front-end developers, and for several
+/// brokers sharing one simulated MX. `GET /healthz` answers 200.
+public func buildSandboxApplication(
+    configuration: SandboxConfiguration,
+    host: String,
+    port: Int,
+    logger: Logger
+) -> some ApplicationProtocol {
+    let router = Router()
+    router.get("healthz") { _, _ in Response(status: .ok) }
+    MXSandbox(configuration: configuration, logger: logger).addRoutes(to: router, mountPath: "")
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: nil),
+        onServerRunning: { channel in
+            logger.notice(
+                "MX sandbox listening",
+                metadata: ["server.address": "\(channel.localAddress?.description ?? "?")", "sandbox.client_id": "\(configuration.clientID)"]
+            )
+        },
+        logger: logger
+    )
+}

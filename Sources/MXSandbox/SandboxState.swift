@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+
+/// The sandbox's users, members and widget grants; persisted to a file when one is configured.
+actor SandboxState {
+    private struct Snapshot: Codable {
+        var users: [SandboxUser]
+        var members: [SandboxMember]
+    }
+
+    private var users: [String: SandboxUser] = [:]
+    private var members: [String: SandboxMember] = [:]
+    private var widgetGrants: [String: WidgetGrant] = [:]
+    private var widgetSessions: [String: WidgetGrant] = [:]
+    private let stateFile: URL?
+    private let logger: Logger
+
+    init(stateFile: String?, logger: Logger) {
+        self.stateFile = stateFile.map { URL(fileURLWithPath: $0) }
+        self.logger = logger
+        if let url = self.stateFile, let data = try? Data(contentsOf: url) {
+            do {
+                let snapshot = try JSONDecoder().decode(Snapshot.self, from: data)
+                users = Dictionary(snapshot.users.map { ($0.guid, $0) }, uniquingKeysWith: { first, _ in first })
+                members = Dictionary(snapshot.members.map { ($0.guid, $0) }, uniquingKeysWith: { first, _ in first })
+            } catch {
+                logger.warning("Sandbox state file unreadable; starting empty", metadata: ["sandbox.state_file": "\(url.path)"])
+            }
+        }
+    }
+
+    // MARK: Users
+
+    func createUser(id: String?, email: String?, metadata: String?, isDisabled: Bool) throws(SandboxFailure) -> SandboxUser {
+        if let id, users.values.contains(where: { $0.id == id }) {
+            throw SandboxFailure(409, "A user with this id already exists.")
+        }
+        let user = SandboxUser(guid: Self.newGUID("USR"), id: id, email: email, metadata: metadata, isDisabled: isDisabled)
+        users[user.guid] = user
+        save()
+        return user
+    }
+
+    func updateUser(_ guid: String, id: String?, email: String?, metadata: String?, isDisabled: Bool?) throws(SandboxFailure) -> SandboxUser {
+        guard var user = users[guid] else { throw SandboxFailure(404, "User not found.") }
+        if let id, users.values.contains(where: { $0.id == id && $0.guid != guid }) {
+            throw SandboxFailure(409, "A user with this id already exists.")
+        }
+        if let id { user.id = id }
+        if let email { user.email = email }
+        if let metadata { user.metadata = metadata }
+        if let isDisabled { user.isDisabled = isDisabled }
+        users[guid] = user
+        save()
+        return user
+    }
+
+    /// All users, oldest first, optionally only those with `id` / `email`.
+    func listUsers(id: String?, email: String?) -> [SandboxUser] {
+        users.values
+            .filter { user in (id == nil || user.id == id) && (email == nil || user.email == email) }
+            .sorted { $0.guid < $1.guid }
+    }
+
+    /// The user whose guid — or, when `byIDToo`, whose partner id — is `identifier`.
+    func user(_ identifier: String, byIDToo: Bool) -> SandboxUser? {
+        if let user = users[identifier] { return user }
+        guard byIDToo else { return nil }
+        return users.values.first { $0.id == identifier }
+    }
+
+    func deleteUser(_ guid: String) {
+        users[guid] = nil
+        members = members.filter { $0.value.userGUID != guid }
+        widgetGrants = widgetGrants.filter { $0.value.userGUID != guid }
+        save()
+    }
+
+    // MARK: Members
+
+    func createMember(userGUID: String, id: String?, metadata: String?, institutionCode: String, credentialsAccepted: Bool, now: Date) -> SandboxMember {
+        let member = SandboxMember(
+            guid: Self.newGUID("MBR"), userGUID: userGUID, id: id, metadata: metadata, institutionCode: institutionCode,
+            createdAt: now, credentialsAccepted: credentialsAccepted, aggregationStartedAt: now
+        )
+        members[member.guid] = member
+        save()
+        return member
+    }
+
+    func members(ofUser userGUID: String) -> [SandboxMember] {
+        members.values.filter { $0.userGUID == userGUID }.sorted { $0.createdAt < $1.createdAt }
+    }
+
+    /// The user's member whose guid — or, when `byIDToo`, whose partner id — is `identifier`.
+    func member(_ identifier: String, ofUser userGUID: String, byIDToo: Bool) -> SandboxMember? {
+        if let member = members[identifier], member.userGUID == userGUID { return member }
+        guard byIDToo else { return nil }
+        return members.values.first { $0.userGUID == userGUID && $0.id == identifier }
+    }
+
+    func deleteMember(_ guid: String) {
+        members[guid] = nil
+        save()
+    }
+
+    /// Starts an aggregation unless one is running; returns the member as it is afterwards.
+    func aggregate(_ guid: String, now: Date, delay: TimeInterval) -> SandboxMember? {
+        guard var member = members[guid] else { return nil }
+        if !SandboxMemberStatus(member: member, now: now, delay: delay).isBeingAggregated {
+            member.aggregationStartedAt = now
+            members[guid] = member
+            save()
+        }
+        return member
+    }
+
+    // MARK: Widget URLs
+
+    func grantWidget(_ grant: WidgetGrant) -> String {
+        let token = Self.randomHex(bytes: 24)
+        widgetGrants[token] = grant
+        return token
+    }
+
+    /// Uses up a widget token: the grant if it exists and has not expired, once.
+    func redeemWidget(token: String, now: Date) -> (session: String, grant: WidgetGrant)? {
+        guard let grant = widgetGrants.removeValue(forKey: token), grant.expiresAt > now else { return nil }
+        let session = Self.newGUID("SES")
+        widgetSessions[session] = grant
+        return (session, grant)
+    }
+
+    func widgetSession(_ session: String) -> WidgetGrant? {
+        widgetSessions[session]
+    }
+
+    // MARK: Persistence
+
+    private func save() {
+        guard let stateFile else { return }
+        let snapshot = Snapshot(users: Array(users.values), members: Array(members.values))
+        do {
+            try JSONEncoder().encode(snapshot).write(to: stateFile, options: .atomic)
+        } catch {
+            logger.error("Sandbox state not saved", metadata: ["sandbox.state_file": "\(stateFile.path)"])
+        }
+    }
+
+    static func newGUID(_ prefix: String) -> String {
+        "\(prefix)-\(UUID().uuidString.lowercased())"
+    }
+
+    static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+/// A refusal of the simulated API: an HTTP status and a message.
+struct SandboxFailure: Error, Sendable {
+    let status: Int
+    let message: String
+
+    init(_ status: Int, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import MXPlatform
+import Testing
+
+@testable import Broker
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test("no configuration: embedded sandbox on 127.0.0.1:8080 with data under ./data")
+    func defaults() throws {
+        let configuration = try BrokerConfiguration(environment: [:])
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.dataDirectory == "./data")
+        #expect(configuration.usesEmbeddedSandbox)
+        #expect(configuration.tokenKeySource == nil)
+        #expect(configuration.mxAPIVersion == .v20250224)
+        #expect(configuration.maxBodyBytes == 65_536)
+    }
+
+    @Test("MX credentials select a remote MX; the environment picks its URL unless MX_BASE_URL is set")
+    func remote() throws {
+        let base = ["MX_CLIENT_ID": "client", "MX_API_KEY": "key", "JWT_HS256_SECRET": testSecret]
+        guard case .remote(let url, let clientID, let apiKey) = try BrokerConfiguration(environment: base).mx else {
+            Issue.record("expected remote MX")
+            return
+        }
+        #expect(url == "https://int-api.mx.com")
+        #expect(clientID == "client")
+        #expect(apiKey.value == "key")
+        let production = try BrokerConfiguration(environment: base.merging(["MX_ENVIRONMENT": "production"]) { $1 })
+        guard case .remote(let productionURL, _, _) = production.mx else { return }
+        #expect(productionURL == "https://api.mx.com")
+        let custom = try BrokerConfiguration(environment: base.merging(["MX_BASE_URL": "http://127.0.0.1:9000"]) { $1 })
+        guard case .remote(let customURL, _, _) = custom.mx else { return }
+        #expect(customURL == "http://127.0.0.1:9000")
+    }
+
+    @Test("the api key can come from a file")
+    func apiKeyFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString)")
+        try "from-file\n".write(to: file, atomically: true, encoding: .utf8)
+        let configuration = try BrokerConfiguration(environment: ["MX_CLIENT_ID": "c", "MX_API_KEY_FILE": file.path, "JWT_HS256_SECRET": testSecret])
+        guard case .remote(_, _, let apiKey) = configuration.mx else { return }
+        #expect(apiKey.value == "from-file")
+    }
+
+    @Test(
+        "wrong settings are refused with a message naming the key",
+        arguments: [
+            (["PORT": "eighty"], "PORT"),
+            (["MX_CLIENT_ID": "c"], "MX_API_KEY"),
+            (["MX_CLIENT_ID": "c", "MX_API_KEY": "k"], "JWT_HS256_SECRET"),
+            (["JWT_HS256_SECRET": "short"], "32 bytes"),
+            (["MX_API_VERSION": "v3"], "MX_API_VERSION"),
+            (["MX_API_KEY_FILE": "/nonexistent/key", "MX_CLIENT_ID": "c"], "MX_API_KEY_FILE"),
+            (["JWT_HS256_SECRET": testSecret, "JWT_JWKS_FILE": #filePath], "only one"),
+        ]
+    )
+    func invalid(environment: [String: String], mentions: String) {
+        let error = #expect(throws: ConfigurationError.self) { try BrokerConfiguration(environment: environment) }
+        #expect(error?.description.contains(mentions) == true, "\(error?.description ?? "")")
+        #expect(error?.description.contains("short") == false, "never echo a secret")
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOFoundationCompat
+import Testing
+
+@testable import MXSandbox
+
+@Suite("Sandbox API: auth, versions, users")
+struct SandboxAPITests {
+    @Test("calls without Basic credentials or with wrong ones are refused with 401")
+    func authentication() async throws {
+        try await withSandbox { client async throws in
+            let missing = try await client.execute(uri: "/users", method: .get, headers: [.accept: "application/vnd.mx.api.v1+json"]) { $0 }
+            #expect(missing.status == .unauthorized)
+            let wrong = try await client.execute(uri: "/users", method: .get, headers: mxHeaders(credentials: "sandbox-client-id:nope")) { $0 }
+            #expect(wrong.status == .unauthorized)
+        }
+    }
+
+    @Test("a call without a valid version header is refused with 406")
+    func versionRequired() async throws {
+        try await withSandbox { client async throws in
+            var headers = mxHeaders()
+            headers[HTTPField.Name("Accept-Version")!] = nil
+            headers[.accept] = "application/json"
+            #expect(try await client.execute(uri: "/users", method: .get, headers: headers) { $0 }.status == .notAcceptable)
+            #expect(try await client.mx(.get, "/users", version: "v20990101").status == .notAcceptable)
+        }
+    }
+
+    @Test("each version answers with its own content type", arguments: [("v20111101", "application/vnd.mx.api.v1+json"), ("v20250224", "application/json")])
+    func contentTypes(version: String, contentType: String) async throws {
+        try await withSandbox { client async throws in
+            let response = try await client.mx(.get, "/users", version: version)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == contentType)
+        }
+    }
+
+    @Test("users: create, reuse of an id is a 409, list by id, read, delete")
+    func userLifecycle() async throws {
+        try await withSandbox { client async throws in
+            let guid = try await client.createUser(id: "app-user-1")
+            #expect(guid.hasPrefix("USR-"))
+            #expect(try await client.mx(.post, "/users", #"{"user":{"id":"app-user-1"}}"#).status == .conflict)
+            _ = try await client.createUser(id: "app-user-2")
+
+            let listed = try await client.mx(.get, "/users?id=app-user-1").json
+            let users = try #require(listed["users"] as? [[String: Any]])
+            #expect(users.map { $0["guid"] as? String } == [guid])
+            let pagination = try #require(listed["pagination"] as? [String: Any])
+            #expect(pagination["total_entries"] as? Int == 1)
+
+            #expect(try await client.mx(.get, "/users/\(guid)").status == .ok)
+            #expect(try await client.mx(.get, "/users/app-user-1").status == .ok, "v20250224 addresses users by id too")
+            #expect(try await client.mx(.get, "/users/app-user-1", version: "v20111101").status == .notFound)
+            #expect(try await client.mx(.delete, "/users/\(guid)").status == .noContent)
+            #expect(try await client.mx(.get, "/users/\(guid)").status == .notFound)
+        }
+    }
+
+    @Test("users: an empty user, a non-URL-safe id and malformed JSON are 400")
+    func userValidation() async throws {
+        try await withSandbox { client async throws in
+            #expect(try await client.mx(.post, "/users", #"{"user":{}}"#).status == .badRequest)
+            #expect(try await client.mx(.post, "/users", #"{"user":{"id":"has space"}}"#).status == .badRequest)
+            #expect(try await client.mx(.post, "/users", #"{"user":"#).status == .badRequest)
+        }
+    }
+
+    @Test("institutions and their credential fields")
+    func institutions() async throws {
+        try await withSandbox { client async throws in
+            let list = try await client.mx(.get, "/institutions?name=mx").json
+            let codes = try #require(list["institutions"] as? [[String: Any]]).compactMap { $0["code"] as? String }
+            #expect(codes.contains("mxbank"))
+            let credentials = try #require(try await client.mx(.get, "/institutions/mxbank/credentials").json["credentials"] as? [[String: Any]])
+            #expect(credentials.compactMap { $0["field_name"] as? String } == ["username", "password"])
+            #expect(try await client.mx(.get, "/institutions/nowhere").status == .notFound)
+        }
+    }
+}
