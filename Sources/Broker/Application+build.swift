@@ -36,13 +36,18 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
     }
     let mx = MXClient(
         configuration: MXClientConfiguration(
-            baseURL: mxBaseURL, clientID: mxClientID, apiKey: mxAPIKey, apiVersion: configuration.mxAPIVersion, timeout: configuration.mxTimeout
+            baseURL: mxBaseURL,
+            clientID: mxClientID,
+            apiKey: mxAPIKey,
+            apiVersion: configuration.mxAPIVersion,
+            timeout: configuration.mxTimeout
         ),
         httpClient: httpClient,
         logger: logger
     )
 
-    let developmentSecret = try configuration.tokenKeySource == nil
+    let developmentSecret =
+        try configuration.tokenKeySource == nil
         ? LocalSecret.loadOrCreate(LocalSecret.developmentTokenSecretFile, in: configuration.dataDirectory) : nil
     let verifier = try await TokenVerifier(
         keySource: configuration.tokenKeySource ?? .hs256(secret: developmentSecret!),
@@ -50,7 +55,8 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
         audience: configuration.tokenAudience,
         leeway: configuration.tokenLeeway
     )
-    let userIDSecret = try configuration.userIDSecret
+    let userIDSecret =
+        try configuration.userIDSecret
         ?? Secret(LocalSecret.loadOrCreate(LocalSecret.userIDSecretFile, in: configuration.dataDirectory))
     if configuration.userIDSecret == nil, !configuration.usesEmbeddedSandbox {
         logger.warning("USER_ID_SECRET is not set: using a key generated under DATA_DIR; replicas must share one key")
@@ -60,14 +66,20 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
     let router = Router(context: BrokerRequestContext.self)
     router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
     router.add(middleware: ErrorMiddleware())
-    router.get("healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}"))) }
+    router.get("healthz") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+    }
     router.get("readyz") { _, _ in
         do {
             try await store.checkReady()
         } catch {
             throw BrokerError(.serviceUnavailable, "not_ready", "The store is unreachable or its migrations have not run.")
         }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ready\"}")))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ready\"}"))
+        )
     }
     sandbox?.addRoutes(to: router, mountPath: "/sandbox/mx")
     if let developmentSecret {
@@ -75,8 +87,13 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
             .addRoutes(to: router.group("v1/sandbox"))
     }
     let api = router.group("v1").add(middleware: AuthenticationMiddleware(verifier: verifier))
-    WidgetURLController(provisioner: provisioner, mx: mx, allowedRedirectPrefixes: configuration.allowedRedirectURLPrefixes, maxBodyBytes: configuration.maxBodyBytes)
-        .addRoutes(to: api)
+    WidgetURLController(
+        provisioner: provisioner,
+        mx: mx,
+        allowedRedirectPrefixes: configuration.allowedRedirectURLPrefixes,
+        maxBodyBytes: configuration.maxBodyBytes
+    )
+    .addRoutes(to: api)
     ReadController(provisioner: provisioner, mx: mx).addRoutes(to: api)
 
     var app = Application(
@@ -91,7 +108,10 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
                     metadata: ["server.url": "http://\(address.hostPort)", "mx.base_url": "http://\(address.reachableHostPort)/sandbox/mx"]
                 )
             } else {
-                logger.notice("ConnectBroker listening", metadata: ["server.url": "http://\(address.hostPort)", "mx.base_url": "\(mxBaseURL.value ?? "")"])
+                logger.notice(
+                    "ConnectBroker listening",
+                    metadata: ["server.url": "http://\(address.hostPort)", "mx.base_url": "\(mxBaseURL.value ?? "")"]
+                )
             }
         },
         logger: logger

@@ -57,7 +57,12 @@ public struct MXSandbox: Sendable {
                 if let id = fields.id, !Self.isURLSafeID(id) {
                     throw SandboxFailure(400, "A user id may contain only letters, digits, '-' and '_'.")
                 }
-                let user = try await state.createUser(id: fields.id, email: fields.email, metadata: fields.metadata, isDisabled: fields.is_disabled ?? false)
+                let user = try await state.createUser(
+                    id: fields.id,
+                    email: fields.email,
+                    metadata: fields.metadata,
+                    isDisabled: fields.is_disabled ?? false
+                )
                 return .object([("user", user.json)])
             }
         }
@@ -78,7 +83,13 @@ public struct MXSandbox: Sendable {
             try await api(request, context) { version in
                 let existing = try await user(context, version)
                 let fields = try await decode(UserBody.self, from: request, context: context).user
-                let user = try await state.updateUser(existing.guid, id: fields.id, email: fields.email, metadata: fields.metadata, isDisabled: fields.is_disabled)
+                let user = try await state.updateUser(
+                    existing.guid,
+                    id: fields.id,
+                    email: fields.email,
+                    metadata: fields.metadata,
+                    isDisabled: fields.is_disabled
+                )
                 return .object([("user", user.json)])
             }
         }
@@ -146,7 +157,14 @@ public struct MXSandbox: Sendable {
                 guard expected.allSatisfy({ given[$0.guid] != nil }), given.keys.allSatisfy({ key in expected.contains { $0.guid == key } }) else {
                     throw SandboxFailure(400, "credentials must give a value for each of the institution's credential guids.")
                 }
-                let member = await createMember(user: user, institution: institution, username: given[expected[0].guid]!, password: given[expected[1].guid]!, id: fields.id, metadata: fields.metadata)
+                let member = await createMember(
+                    user: user,
+                    institution: institution,
+                    username: given[expected[0].guid]!,
+                    password: given[expected[1].guid]!,
+                    id: fields.id,
+                    metadata: fields.metadata
+                )
                 return .object([("member", rendering(version).member(member, user: user))])
             }
         }
@@ -190,10 +208,21 @@ public struct MXSandbox: Sendable {
     }
 
     /// Creates a member that connects (or is denied) after the configured delay.
-    func createMember(user: SandboxUser, institution: SandboxInstitution, username: String, password: String, id: String?, metadata: String?) async -> SandboxMember {
+    func createMember(
+        user: SandboxUser,
+        institution: SandboxInstitution,
+        username: String,
+        password: String,
+        id: String?,
+        metadata: String?
+    ) async -> SandboxMember {
         await state.createMember(
-            userGUID: user.guid, id: id, metadata: metadata, institutionCode: institution.code,
-            credentialsAccepted: institution.accepts(username: username, password: password), now: Date()
+            userGUID: user.guid,
+            id: id,
+            metadata: metadata,
+            institutionCode: institution.code,
+            credentialsAccepted: institution.accepts(username: username, password: password),
+            now: Date()
         )
     }
 
@@ -321,9 +350,10 @@ public struct MXSandbox: Sendable {
     }
 
     static func isURLSafeID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
-        }
+        !id.isEmpty
+            && id.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
+            }
     }
 
     // MARK: The API envelope
@@ -331,14 +361,17 @@ public struct MXSandbox: Sendable {
     /// Runs an API handler after checking Basic auth and the version header; answers 200 with
     /// its JSON, 204 when it returns `nil`, and MX-style errors for ``SandboxFailure``.
     func api<Context: RequestContext>(
-        _ request: Request, _ context: Context,
+        _ request: Request,
+        _ context: Context,
         _ handler: (SandboxAPIVersion) async throws -> SandboxJSON?
     ) async throws -> Response {
         try await apiStatus(request, context, status: 200, handler)
     }
 
     func apiStatus<Context: RequestContext>(
-        _ request: Request, _ context: Context, status: Int,
+        _ request: Request,
+        _ context: Context,
+        status: Int,
         _ handler: (SandboxAPIVersion) async throws -> SandboxJSON?
     ) async throws -> Response {
         do {

@@ -28,9 +28,27 @@ struct SandboxInstitution: Sendable {
     static let validPassword = "password"
 
     static let all: [SandboxInstitution] = [
-        SandboxInstitution(code: "mxbank", guid: "INS-1572a04c-912b-59bf-5841-332c7dfafaef", name: "MX Bank", url: "https://www.mx.com", outcome: .connectsWithValidCredentials),
-        SandboxInstitution(code: "mx_credit_union", guid: "INS-4f0b1cd4-6e40-4c2a-9d77-2b2f0a1c3e51", name: "MX Credit Union", url: "https://www.mx.com/credit-union", outcome: .connectsWithValidCredentials),
-        SandboxInstitution(code: "denied_bank", guid: "INS-8d3c6a52-0f7e-4b1d-a7c9-5e2f4d6b8a10", name: "Denied Bank", url: "https://denied.example", outcome: .alwaysDenied),
+        SandboxInstitution(
+            code: "mxbank",
+            guid: "INS-1572a04c-912b-59bf-5841-332c7dfafaef",
+            name: "MX Bank",
+            url: "https://www.mx.com",
+            outcome: .connectsWithValidCredentials
+        ),
+        SandboxInstitution(
+            code: "mx_credit_union",
+            guid: "INS-4f0b1cd4-6e40-4c2a-9d77-2b2f0a1c3e51",
+            name: "MX Credit Union",
+            url: "https://www.mx.com/credit-union",
+            outcome: .connectsWithValidCredentials
+        ),
+        SandboxInstitution(
+            code: "denied_bank",
+            guid: "INS-8d3c6a52-0f7e-4b1d-a7c9-5e2f4d6b8a10",
+            name: "Denied Bank",
+            url: "https://denied.example",
+            outcome: .alwaysDenied
+        ),
     ]
 
     static func named(_ code: String) -> SandboxInstitution? {

@@ -19,7 +19,10 @@ struct SandboxRendering: Sendable {
             ("is_being_aggregated", .bool(status.isBeingAggregated)), ("is_managed_by_user", .bool(true)),
             ("is_manual", .bool(false)), ("is_oauth", .bool(false)), ("metadata", .string(member.metadata)),
             ("most_recent_job_detail_code", .null), ("most_recent_job_detail_text", .null),
-            ("most_recent_job_guid", .string(SandboxLedger.stableGUID(prefix: "JOB", parts: [member.guid, SandboxClock.isoText(member.aggregationStartedAt)]))),
+            (
+                "most_recent_job_guid",
+                .string(SandboxLedger.stableGUID(prefix: "JOB", parts: [member.guid, SandboxClock.isoText(member.aggregationStartedAt)]))
+            ),
             ("name", .string(institution?.name)), ("needs_updated_credentials", .bool(false)), ("oauth_window_uri", .null),
             ("successfully_aggregated_at", .string(status.successfullyAggregatedAt.map(SandboxClock.isoText))),
             ("use_cases", .array([.string("PFM")])), ("user_guid", .string(member.userGUID)), ("user_id", .string(user?.id)),

@@ -78,10 +78,23 @@ actor SandboxState {
 
     // MARK: Members
 
-    func createMember(userGUID: String, id: String?, metadata: String?, institutionCode: String, credentialsAccepted: Bool, now: Date) -> SandboxMember {
+    func createMember(
+        userGUID: String,
+        id: String?,
+        metadata: String?,
+        institutionCode: String,
+        credentialsAccepted: Bool,
+        now: Date
+    ) -> SandboxMember {
         let member = SandboxMember(
-            guid: Self.newGUID("MBR"), userGUID: userGUID, id: id, metadata: metadata, institutionCode: institutionCode,
-            createdAt: now, credentialsAccepted: credentialsAccepted, aggregationStartedAt: now
+            guid: Self.newGUID("MBR"),
+            userGUID: userGUID,
+            id: id,
+            metadata: metadata,
+            institutionCode: institutionCode,
+            createdAt: now,
+            credentialsAccepted: credentialsAccepted,
+            aggregationStartedAt: now
         )
         members[member.guid] = member
         save()

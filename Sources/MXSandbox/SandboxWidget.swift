@@ -22,7 +22,12 @@ extension MXSandbox {
     }
 
     /// `POST /users/{user_guid}/widget_urls`: a single-use URL of the sandbox's widget page.
-    func mintWidgetURL<Context: RequestContext>(for user: SandboxUser, request: Request, context: Context, mountPath: String) async throws -> SandboxJSON {
+    func mintWidgetURL<Context: RequestContext>(
+        for user: SandboxUser,
+        request: Request,
+        context: Context,
+        mountPath: String
+    ) async throws -> SandboxJSON {
         let fields = try await decode(WidgetURLBody.self, from: request, context: context).widget_url
         guard let widgetType = fields.widget_type, !widgetType.isEmpty else {
             throw SandboxFailure(400, "widget_type is required.")
@@ -51,7 +56,11 @@ extension MXSandbox {
         group.get("widget/:token") { request, context in
             let token = try context.parameters.require("token")
             guard let (session, grant) = await state.redeemWidget(token: token, now: Date()) else {
-                return Self.html(status: .notFound, title: "Link expired", body: "<p>This Connect link has expired or was already used. Ask the app for a new one.</p>")
+                return Self.html(
+                    status: .notFound,
+                    title: "Link expired",
+                    body: "<p>This Connect link has expired or was already used. Ask the app for a new one.</p>"
+                )
             }
             return Self.html(status: .ok, title: "Connect your bank", body: connectForm(session: session, grant: grant), language: grant.language)
         }
@@ -65,9 +74,20 @@ extension MXSandbox {
             guard let form = try? URLEncodedFormDecoder().decode(ConnectForm.self, from: String(buffer: body)),
                 let institution = SandboxInstitution.named(form.institution_code)
             else {
-                return Self.html(status: .badRequest, title: "Connect your bank", body: "<p>Choose an institution and enter your credentials.</p>" + connectForm(session: session, grant: grant))
+                return Self.html(
+                    status: .badRequest,
+                    title: "Connect your bank",
+                    body: "<p>Choose an institution and enter your credentials.</p>" + connectForm(session: session, grant: grant)
+                )
             }
-            let member = await createMember(user: user, institution: institution, username: form.username, password: form.password, id: nil, metadata: nil)
+            let member = await createMember(
+                user: user,
+                institution: institution,
+                username: form.username,
+                password: form.password,
+                id: nil,
+                metadata: nil
+            )
             let page = """
                 <h1>Connecting to \(Self.escape(institution.name))</h1>
                 <p id="member" data-member-guid="\(Self.escape(member.guid))">Your connection has been created and is being verified.</p>

@@ -62,7 +62,11 @@ struct BrokerClient: Sendable {
 
     /// Sends a request; `as` names the caller whose token is attached.
     func send(
-        _ method: HTTPRequest.Method, _ uri: String, as subject: String? = nil, json: String? = nil, headers extra: HTTPFields = [:]
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        as subject: String? = nil,
+        json: String? = nil,
+        headers extra: HTTPFields = [:]
     ) async throws -> TestResponse {
         var headers = extra
         if let subject { headers[.authorization] = "Bearer \(try await token(subject))" }
@@ -86,7 +90,9 @@ struct BrokerClient: Sendable {
         let action = try #require(page.firstMatch(of: /action="(sessions\/[^"]+)"/)?.1)
         let directory = url.path[..<url.path.lastIndex(of: "/")!]
         let created = try await client.execute(
-            uri: "\(directory)/\(action)", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            uri: "\(directory)/\(action)",
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded"],
             body: ByteBuffer(string: "institution_code=mxbank&username=mxuser&password=\(password)")
         ) { $0 }
         let member = try #require(String(buffer: created.body).firstMatch(of: /data-member-guid="([^"]+)"/)?.1)

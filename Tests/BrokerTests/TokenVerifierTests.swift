@@ -18,7 +18,13 @@ struct TokenVerifierTests {
         return try await keys.sign(claims)
     }
 
-    private func claims(sub: String? = "alice", expiresIn: TimeInterval? = 60, notBefore: TimeInterval? = nil, issuer: String? = nil, audience: String? = nil) -> AppTokenClaims {
+    private func claims(
+        sub: String? = "alice",
+        expiresIn: TimeInterval? = 60,
+        notBefore: TimeInterval? = nil,
+        issuer: String? = nil,
+        audience: String? = nil
+    ) -> AppTokenClaims {
         AppTokenClaims(
             sub: sub.map(SubjectClaim.init(value:)),
             exp: expiresIn.map { ExpirationClaim(value: Date().addingTimeInterval($0)) },
@@ -60,8 +66,12 @@ struct TokenVerifierTests {
     func issuerAndAudience() async throws {
         let verifier = try await hs256Verifier(issuer: "https://id.example", audience: "broker")
         #expect(try await verifier.subject(of: try await sign(claims(issuer: "https://id.example", audience: "broker"))) == "alice")
-        await #expect(throws: BrokerError.self) { try await verifier.subject(of: try await sign(claims(issuer: "https://evil.example", audience: "broker"))) }
-        await #expect(throws: BrokerError.self) { try await verifier.subject(of: try await sign(claims(issuer: "https://id.example", audience: "other"))) }
+        await #expect(throws: BrokerError.self) {
+            try await verifier.subject(of: try await sign(claims(issuer: "https://evil.example", audience: "broker")))
+        }
+        await #expect(throws: BrokerError.self) {
+            try await verifier.subject(of: try await sign(claims(issuer: "https://id.example", audience: "other")))
+        }
         await #expect(throws: BrokerError.self) { try await verifier.subject(of: try await sign(claims())) }
     }
 
@@ -72,19 +82,33 @@ struct TokenVerifierTests {
         await signer.add(ecdsa: try ES256PrivateKey(pem: privateKey.pemRepresentation), kid: "key-1")
         let token = try await signer.sign(claims(), kid: "key-1")
 
-        let pemVerifier = try await TokenVerifier(keySource: .publicKeyPEM(privateKey.publicKey.pemRepresentation), issuer: nil, audience: nil, leeway: 5)
+        let pemVerifier = try await TokenVerifier(
+            keySource: .publicKeyPEM(privateKey.publicKey.pemRepresentation),
+            issuer: nil,
+            audience: nil,
+            leeway: 5
+        )
         #expect(try await pemVerifier.subject(of: token) == "alice")
 
         let raw = privateKey.publicKey.rawRepresentation
         func base64url(_ data: Data) -> String {
-            data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=",
+                with: ""
+            )
         }
-        let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","kid":"key-1","x":"\#(base64url(raw.prefix(32)))","y":"\#(base64url(raw.suffix(32)))"}]}"#
+        let jwks =
+            #"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","kid":"key-1","x":"\#(base64url(raw.prefix(32)))","y":"\#(base64url(raw.suffix(32)))"}]}"#
         let jwksVerifier = try await TokenVerifier(keySource: .jwks(json: jwks), issuer: nil, audience: nil, leeway: 5)
         #expect(try await jwksVerifier.subject(of: token) == "alice")
 
         let otherKey = P256.Signing.PrivateKey()
-        let otherVerifier = try await TokenVerifier(keySource: .publicKeyPEM(otherKey.publicKey.pemRepresentation), issuer: nil, audience: nil, leeway: 5)
+        let otherVerifier = try await TokenVerifier(
+            keySource: .publicKeyPEM(otherKey.publicKey.pemRepresentation),
+            issuer: nil,
+            audience: nil,
+            leeway: 5
+        )
         await #expect(throws: BrokerError.self) { try await otherVerifier.subject(of: token) }
     }
 }

@@ -14,7 +14,9 @@ struct WidgetURLRequestTests {
 
     @Test("unknown fields are dropped, ui_message_version is forced to 4, widget_type defaults to connect_widget")
     func allowList() throws {
-        let request = try parse(#"{"widget_url":{"user_guid":"USR-other","ui_message_version":1,"color_scheme":"dark","is_mobile_webview":true,"api_key":"x"}}"#)
+        let request = try parse(
+            #"{"widget_url":{"user_guid":"USR-other","ui_message_version":1,"color_scheme":"dark","is_mobile_webview":true,"api_key":"x"}}"#
+        )
         #expect(request.fields["user_guid"] == nil)
         #expect(request.fields["api_key"] == nil)
         #expect(request.fields["ui_message_version"] == .integer(4))
@@ -25,7 +27,8 @@ struct WidgetURLRequestTests {
 
     @Test("the SDK's full proxy body is accepted")
     func sdkBody() throws {
-        let body = #"{"widget_url":{"widget_type":"connect_widget","is_mobile_webview":false,"ui_message_version":4,"mode":"verification,aggregation","include_transactions":true,"disable_institution_search":false,"current_institution_code":"mxbank","oauth_referral_source":"BROWSER","additional_product_option":"transactions","use_cases":["PFM"],"color_scheme":"light","update_credentials":false}}"#
+        let body =
+            #"{"widget_url":{"widget_type":"connect_widget","is_mobile_webview":false,"ui_message_version":4,"mode":"verification,aggregation","include_transactions":true,"disable_institution_search":false,"current_institution_code":"mxbank","oauth_referral_source":"BROWSER","additional_product_option":"transactions","use_cases":["PFM"],"color_scheme":"light","update_credentials":false}}"#
         let request = try parse(body)
         #expect(request.fields.count == 12)
     }

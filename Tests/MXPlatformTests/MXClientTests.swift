@@ -20,7 +20,10 @@ func withSandboxClient(
     try await app.test(.live) { client async throws in
         let port = try #require(client.port)
         let configuration = MXClientConfiguration(
-            baseURL: MXBaseURL("http://127.0.0.1:\(port)/"), clientID: SandboxConfiguration.defaultClientID, apiKey: Secret(apiKey), apiVersion: version
+            baseURL: MXBaseURL("http://127.0.0.1:\(port)/"),
+            clientID: SandboxConfiguration.defaultClientID,
+            apiKey: Secret(apiKey),
+            apiVersion: version
         )
         try await body(MXClient(configuration: configuration, httpClient: .shared, logger: Logger(label: "mx")))
     }
@@ -38,7 +41,10 @@ func withStubClient(
     try await Application(router: router).test(.live) { client async throws in
         let port = try #require(client.port)
         let configuration = MXClientConfiguration(
-            baseURL: MXBaseURL("http://127.0.0.1:\(port)"), clientID: "id", apiKey: Secret("key"), timeout: timeout
+            baseURL: MXBaseURL("http://127.0.0.1:\(port)"),
+            clientID: "id",
+            apiKey: Secret("key"),
+            timeout: timeout
         )
         try await body(MXClient(configuration: configuration, httpClient: .shared, logger: Logger(label: "mx")))
     }
@@ -77,7 +83,11 @@ struct MXClientSandboxTests {
     func widgetURL() async throws {
         try await withSandboxClient { mx async throws in
             let user = try await mx.createUser(id: "cb_w")
-            let answer = try await mx.requestWidgetURL(userGUID: user.guid, widgetURL: .object(["widget_type": .string("connect_widget")]), acceptLanguage: "en-US")
+            let answer = try await mx.requestWidgetURL(
+                userGUID: user.guid,
+                widgetURL: .object(["widget_type": .string("connect_widget")]),
+                acceptLanguage: "en-US"
+            )
             let object = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: answer.body))
             #expect(object["widget_url"]?["type"]?.stringValue == "connect_widget")
             #expect(object["widget_url"]?["url"]?.stringValue?.contains("/widget/") == true)
@@ -96,14 +106,21 @@ struct MXClientSandboxTests {
 
 @Suite("MX client error mapping")
 struct MXClientErrorTests {
-    @Test("MX statuses map to error kinds", arguments: [(401, MXError.Kind.authenticationFailed), (403, .authenticationFailed), (404, .notFound), (409, .conflict), (400, .rejected), (422, .rejected), (429, .rateLimited), (500, .serverError), (503, .serverError)])
+    @Test(
+        "MX statuses map to error kinds",
+        arguments: [
+            (401, MXError.Kind.authenticationFailed), (403, .authenticationFailed), (404, .notFound), (409, .conflict), (400, .rejected),
+            (422, .rejected), (429, .rateLimited), (500, .serverError), (503, .serverError),
+        ]
+    )
     func statusKinds(status: Int, kind: MXError.Kind) {
         #expect(MXError.status(status).kind == kind)
     }
 
     @Test("429 carries MX's Retry-After")
     func retryAfter() async throws {
-        try await withStubClient({ _ in Response(status: .tooManyRequests, headers: [.retryAfter: "7"]) }) { mx async throws in
+        let limited: @Sendable (Request) async throws -> Response = { _ in Response(status: .tooManyRequests, headers: [.retryAfter: "7"]) }
+        try await withStubClient(limited) { mx async throws in
             let error = await #expect(throws: MXError.self) { try await mx.get(["users"]) }
             #expect(error?.kind == .rateLimited)
             #expect(error?.retryAfterSeconds == 7)
@@ -123,7 +140,12 @@ struct MXClientErrorTests {
 
     @Test("an unreachable MX is reported as such")
     func unreachable() async throws {
-        let configuration = MXClientConfiguration(baseURL: MXBaseURL("http://127.0.0.1:1"), clientID: "id", apiKey: Secret("key"), timeout: .seconds(1))
+        let configuration = MXClientConfiguration(
+            baseURL: MXBaseURL("http://127.0.0.1:1"),
+            clientID: "id",
+            apiKey: Secret("key"),
+            timeout: .seconds(1)
+        )
         let mx = MXClient(configuration: configuration, httpClient: .shared, logger: Logger(label: "mx"))
         await #expect(throws: MXError.unreachable) { try await mx.get(["users"]) }
     }

@@ -31,7 +31,10 @@ struct SandboxAPITests {
         }
     }
 
-    @Test("each version answers with its own content type", arguments: [("v20111101", "application/vnd.mx.api.v1+json"), ("v20250224", "application/json")])
+    @Test(
+        "each version answers with its own content type",
+        arguments: [("v20111101", "application/vnd.mx.api.v1+json"), ("v20250224", "application/json")]
+    )
     func contentTypes(version: String, contentType: String) async throws {
         try await withSandbox { client async throws in
             let response = try await client.mx(.get, "/users", version: version)

@@ -7,7 +7,8 @@ struct SandboxJSONTests {
     @Test("money keeps two decimals, strings are escaped, nulls are explicit")
     func rendering() {
         let json = SandboxJSON.object([
-            ("a", .money(cents: 123_405)), ("b", .money(cents: -7)), ("c", .string("say \"hi\"\n")), ("d", .null), ("e", .array([.int(1), .bool(false)])),
+            ("a", .money(cents: 123_405)), ("b", .money(cents: -7)), ("c", .string("say \"hi\"\n")), ("d", .null),
+            ("e", .array([.int(1), .bool(false)])),
         ])
         #expect(json.text == #"{"a":1234.05,"b":-0.07,"c":"say \"hi\"\n","d":null,"e":[1,false]}"#)
     }

@@ -43,8 +43,14 @@ struct SandboxMemberTests {
     func memberValidation() async throws {
         try await withSandbox { client async throws in
             let user = try await client.createUser(id: "u1")
-            #expect(try await client.mx(.post, "/users/\(user)/members", #"{"member":{"institution_code":"mxbank","credentials":[]}}"#).status == .badRequest)
-            #expect(try await client.mx(.post, "/users/\(user)/members", #"{"member":{"institution_code":"nowhere","credentials":[]}}"#).status == .badRequest)
+            #expect(
+                try await client.mx(.post, "/users/\(user)/members", #"{"member":{"institution_code":"mxbank","credentials":[]}}"#).status
+                    == .badRequest
+            )
+            #expect(
+                try await client.mx(.post, "/users/\(user)/members", #"{"member":{"institution_code":"nowhere","credentials":[]}}"#).status
+                    == .badRequest
+            )
         }
     }
 
@@ -81,7 +87,9 @@ struct SandboxMemberTests {
             #expect(pagination["current_page"] as? Int == 2)
             #expect(pagination["per_page"] as? Int == 10)
             #expect((page["transactions"] as? [Any])?.count == 10)
-            let oversized = try #require(try await client.mx(.get, "/users/\(user)/transactions?records_per_page=5000").json["pagination"] as? [String: Any])
+            let oversized = try #require(
+                try await client.mx(.get, "/users/\(user)/transactions?records_per_page=5000").json["pagination"] as? [String: Any]
+            )
             #expect(oversized["per_page"] as? Int == 25, "MX falls back to 25 above its maximum")
         }
     }
@@ -95,7 +103,11 @@ struct SandboxMemberTests {
             let from = SandboxClock.dateText(day: today - 10)
             let to = SandboxClock.dateText(day: today - 5)
 
-            let v1 = try await client.mx(.get, "/users/\(user)/transactions?records_per_page=1000&from_date=\(from)&to_date=\(to)", version: "v20111101").json
+            let v1 = try await client.mx(
+                .get,
+                "/users/\(user)/transactions?records_per_page=1000&from_date=\(from)&to_date=\(to)",
+                version: "v20111101"
+            ).json
             let v1Dates = Set(try #require(v1["transactions"] as? [[String: Any]]).compactMap { $0["date"] as? String })
             #expect(!v1Dates.isEmpty)
             #expect(v1Dates.allSatisfy { $0 >= from && $0 <= to })
@@ -116,8 +128,13 @@ struct SandboxMemberTests {
         try await withSandbox { client async throws in
             let user = try await client.createUser(id: "u1")
             let minted = try await client.execute(
-                uri: "/users/\(user)/widget_urls", method: .post,
-                headers: { var h = mxHeaders(); h[.acceptLanguage] = "fr-CA,fr;q=0.8"; return h }(),
+                uri: "/users/\(user)/widget_urls",
+                method: .post,
+                headers: {
+                    var h = mxHeaders()
+                    h[.acceptLanguage] = "fr-CA,fr;q=0.8"
+                    return h
+                }(),
                 body: ByteBuffer(string: #"{"widget_url":{"widget_type":"connect_widget"}}"#)
             ) { $0 }
             let widget = try #require(try minted.json["widget_url"] as? [String: Any])
@@ -134,7 +151,9 @@ struct SandboxMemberTests {
             let action = try #require(html.firstMatch(of: /action="(sessions\/[^"]+)"/)?.1)
             let directory = url.path[..<url.path.lastIndex(of: "/")!]
             let submitted = try await client.execute(
-                uri: "\(directory)/\(action)", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                uri: "\(directory)/\(action)",
+                method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded"],
                 body: ByteBuffer(string: "institution_code=mxbank&username=mxuser&password=password")
             ) { $0 }
             #expect(submitted.status == .ok)
@@ -147,7 +166,10 @@ struct SandboxMemberTests {
     func widgetURLExpires() async throws {
         try await withSandbox(widgetURLLifetime: .milliseconds(1)) { client async throws in
             let user = try await client.createUser(id: "u1")
-            let widget = try #require(try await client.mx(.post, "/users/\(user)/widget_urls", #"{"widget_url":{"widget_type":"connect_widget"}}"#).json["widget_url"] as? [String: Any])
+            let widget = try #require(
+                try await client.mx(.post, "/users/\(user)/widget_urls", #"{"widget_url":{"widget_type":"connect_widget"}}"#).json["widget_url"]
+                    as? [String: Any]
+            )
             let url = try #require((widget["url"] as? String).flatMap(URLComponents.init(string:)))
             try await Task.sleep(for: .milliseconds(20))
             #expect(try await client.execute(uri: url.path, method: .get) { $0 }.status == .notFound)
@@ -161,8 +183,20 @@ struct SandboxMemberTests {
             let bob = try await client.createUser(id: "bob")
             let member = try await client.createMember(user: alice)
             #expect(try await client.mx(.post, "/users/\(alice)/widget_urls", #"{"widget_url":{}}"#).status == .badRequest)
-            #expect(try await client.mx(.post, "/users/\(bob)/widget_urls", #"{"widget_url":{"widget_type":"connect_widget","current_member_guid":"\#(member)"}}"#).status == .notFound)
-            #expect(try await client.mx(.post, "/users/\(alice)/widget_urls", #"{"widget_url":{"widget_type":"connect_widget","current_member_guid":"\#(member)"}}"#).status == .ok)
+            #expect(
+                try await client.mx(
+                    .post,
+                    "/users/\(bob)/widget_urls",
+                    #"{"widget_url":{"widget_type":"connect_widget","current_member_guid":"\#(member)"}}"#
+                ).status == .notFound
+            )
+            #expect(
+                try await client.mx(
+                    .post,
+                    "/users/\(alice)/widget_urls",
+                    #"{"widget_url":{"widget_type":"connect_widget","current_member_guid":"\#(member)"}}"#
+                ).status == .ok
+            )
         }
     }
 }

@@ -58,7 +58,8 @@ extension TestClientProtocol {
 
     /// Creates an MX Bank member with the given password and returns its guid.
     func createMember(user: String, password: String = "password", institution: String = "mxbank") async throws -> String {
-        let body = #"{"member":{"institution_code":"\#(institution)","credentials":[{"guid":"CRD-\#(institution)-username","value":"mxuser"},{"guid":"CRD-\#(institution)-password","value":"\#(password)"}]}}"#
+        let body =
+            #"{"member":{"institution_code":"\#(institution)","credentials":[{"guid":"CRD-\#(institution)-username","value":"mxuser"},{"guid":"CRD-\#(institution)-password","value":"\#(password)"}]}}"#
         let response = try await mx(.post, "/users/\(user)/members", body)
         #expect(response.status == .ok)
         return try #require((try response.json["member"] as? [String: Any])?["guid"] as? String)

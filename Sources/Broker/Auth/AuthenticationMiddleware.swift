@@ -1,5 +1,5 @@
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Requires `Authorization: Bearer <JWT>` and puts the token's subject on the context.

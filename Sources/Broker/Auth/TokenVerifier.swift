@@ -100,8 +100,11 @@ public struct DevTokenSigner: Sendable {
     public func token(subject: String, lifetime: TimeInterval) async throws -> String {
         let now = Date()
         let claims = AppTokenClaims(
-            sub: SubjectClaim(value: subject), exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)),
-            nbf: NotBeforeClaim(value: now.addingTimeInterval(-1)), iss: nil, aud: nil
+            sub: SubjectClaim(value: subject),
+            exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)),
+            nbf: NotBeforeClaim(value: now.addingTimeInterval(-1)),
+            iss: nil,
+            aud: nil
         )
         return try await keys.sign(claims)
     }

@@ -33,7 +33,9 @@ struct ErrorMiddleware: RouterMiddleware {
     /// A client-sent id is kept when it is short and plain (letters, digits, `-`, `_`, `.`).
     static func usableRequestID(_ value: String?) -> String? {
         guard let value, !value.isEmpty, value.count <= 128,
-            value.utf8.allSatisfy({ $0 < 128 && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber || $0 == 45 || $0 == 95 || $0 == 46) })
+            value.utf8.allSatisfy({
+                $0 < 128 && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber || $0 == 45 || $0 == 95 || $0 == 46)
+            })
         else { return nil }
         return value
     }

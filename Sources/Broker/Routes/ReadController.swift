@@ -33,10 +33,25 @@ struct ReadController {
         Route(path: "members/:member_guid", mxPath: [.literal("members"), .parameter("member_guid")], listKey: nil, hasDates: false),
         Route(path: "accounts", mxPath: [.literal("accounts")], listKey: "accounts", hasDates: false),
         Route(path: "accounts/:account_guid", mxPath: [.literal("accounts"), .parameter("account_guid")], listKey: nil, hasDates: false),
-        Route(path: "members/:member_guid/accounts", mxPath: [.literal("members"), .parameter("member_guid"), .literal("accounts")], listKey: "accounts", hasDates: false),
+        Route(
+            path: "members/:member_guid/accounts",
+            mxPath: [.literal("members"), .parameter("member_guid"), .literal("accounts")],
+            listKey: "accounts",
+            hasDates: false
+        ),
         Route(path: "transactions", mxPath: [.literal("transactions")], listKey: "transactions", hasDates: true),
-        Route(path: "accounts/:account_guid/transactions", mxPath: [.literal("accounts"), .parameter("account_guid"), .literal("transactions")], listKey: "transactions", hasDates: true),
-        Route(path: "members/:member_guid/transactions", mxPath: [.literal("members"), .parameter("member_guid"), .literal("transactions")], listKey: "transactions", hasDates: true),
+        Route(
+            path: "accounts/:account_guid/transactions",
+            mxPath: [.literal("accounts"), .parameter("account_guid"), .literal("transactions")],
+            listKey: "transactions",
+            hasDates: true
+        ),
+        Route(
+            path: "members/:member_guid/transactions",
+            mxPath: [.literal("members"), .parameter("member_guid"), .literal("transactions")],
+            listKey: "transactions",
+            hasDates: true
+        ),
     ]
 
     func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
@@ -66,13 +81,22 @@ struct ReadController {
             return Self.emptyList(listKey, query: query)
         }
         let answer = try await mx.get(["users", user.mxUserGUID] + path, query: query.mxQuery(version: mx.configuration.apiVersion))
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "private, no-cache"], body: .init(byteBuffer: answer.body))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: "private, no-cache"],
+            body: .init(byteBuffer: answer.body)
+        )
     }
 
     /// What MX would answer for a user with no data: an empty page.
     private static func emptyList(_ key: String, query: ReadQuery) -> Response {
         let perPage = query.recordsPerPage ?? 25
-        let body = "{\"\(key)\":[],\"pagination\":{\"current_page\":\(query.page ?? 1),\"per_page\":\(perPage),\"total_entries\":0,\"total_pages\":1}}"
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "private, no-cache"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        let body =
+            "{\"\(key)\":[],\"pagination\":{\"current_page\":\(query.page ?? 1),\"per_page\":\(perPage),\"total_entries\":0,\"total_pages\":1}}"
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: "private, no-cache"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
     }
 }

@@ -19,7 +19,11 @@ struct SandboxTokenController {
             let lifetime: TimeInterval = 3600
             let token = try await signer.token(subject: subject, lifetime: lifetime)
             let answer = try JSONEncoder().encode(["token": token, "token_type": "Bearer", "expires_in": String(Int(lifetime))])
-            return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(data: answer)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(data: answer))
+            )
         }
     }
 }

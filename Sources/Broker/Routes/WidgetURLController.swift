@@ -30,7 +30,11 @@ struct WidgetURLController {
                 throw BrokerError.notFound("No such member for this user.")
             }
         }
-        let answer = try await mx.requestWidgetURL(userGUID: user.mxUserGUID, widgetURL: .object(widgetRequest.fields), acceptLanguage: acceptLanguage)
+        let answer = try await mx.requestWidgetURL(
+            userGUID: user.mxUserGUID,
+            widgetURL: .object(widgetRequest.fields),
+            acceptLanguage: acceptLanguage
+        )
         context.logger.info("Minted widget URL", metadata: ["mx.user.guid": "\(user.mxUserGUID)"])
         return Response(
             status: .ok,
@@ -42,8 +46,11 @@ struct WidgetURLController {
     /// The caller's `Accept-Language`, when it is a plausible language list (`en-US,en;q=0.9`).
     static func acceptLanguage(_ request: Request) throws(BrokerError) -> String? {
         guard let value = request.headers[.acceptLanguage] else { return nil }
-        let plausible = value.utf8.count <= 128
-            && value.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || ",;=.-* ".unicodeScalars.contains($0) }
+        let plausible =
+            value.utf8.count <= 128
+            && value.unicodeScalars.allSatisfy {
+                $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || ",;=.-* ".unicodeScalars.contains($0)
+            }
         guard plausible else {
             throw BrokerError.badRequest("invalid_accept_language", "Accept-Language must be a language list such as en-US,en;q=0.9.")
         }

@@ -57,7 +57,11 @@ struct WidgetURLRequest {
         fields["ui_message_version"] = .integer(4)
         for (name, allowed) in Self.enumerations {
             if let value = fields[name]?.stringValue, !allowed.contains(value) {
-                throw BrokerError(.unprocessableContent, "invalid_widget_url_field", "\(name) must be one of: \(allowed.sorted().joined(separator: ", ")).")
+                throw BrokerError(
+                    .unprocessableContent,
+                    "invalid_widget_url_field",
+                    "\(name) must be one of: \(allowed.sorted().joined(separator: ", "))."
+                )
             }
         }
         if let mode = fields["mode"]?.stringValue {
@@ -68,7 +72,11 @@ struct WidgetURLRequest {
         }
         if let scheme = fields["ui_message_webview_url_scheme"]?.stringValue {
             guard Self.isPlainScheme(scheme) else {
-                throw BrokerError(.unprocessableContent, "invalid_widget_url_field", "ui_message_webview_url_scheme must be an app's URL scheme, like mx or myapp.")
+                throw BrokerError(
+                    .unprocessableContent,
+                    "invalid_widget_url_field",
+                    "ui_message_webview_url_scheme must be an app's URL scheme, like mx or myapp."
+                )
             }
         }
         if let memberGUID = fields["current_member_guid"]?.stringValue, !Identifier.isValid(memberGUID) {
@@ -76,7 +84,10 @@ struct WidgetURLRequest {
         }
         if let redirect = fields["client_redirect_url"]?.stringValue {
             guard allowedRedirectPrefixes.contains(where: { redirect.hasPrefix($0) }) else {
-                throw BrokerError.badRequest("redirect_not_allowed", "client_redirect_url must start with one of the broker's allowed redirect prefixes.")
+                throw BrokerError.badRequest(
+                    "redirect_not_allowed",
+                    "client_redirect_url must start with one of the broker's allowed redirect prefixes."
+                )
             }
         }
         self.fields = fields
@@ -92,12 +103,13 @@ struct WidgetURLRequest {
         default: matches = false
         }
         guard matches else {
-            let expected = switch type {
-            case .string: "a string"
-            case .bool: "true or false"
-            case .stringArray: "an array of strings"
-            case .object: "an object"
-            }
+            let expected =
+                switch type {
+                case .string: "a string"
+                case .bool: "true or false"
+                case .stringArray: "an array of strings"
+                case .object: "an object"
+                }
             throw BrokerError.badRequest("invalid_widget_url_field", "widget_url.\(name) must be \(expected).")
         }
     }
