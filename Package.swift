@@ -94,10 +94,20 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .target(
+            name: "SandboxWidgetDriver",
+            dependencies: [
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Tests/SandboxWidgetDriver",
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "MXSandboxTests",
             dependencies: [
-                "MXSandbox",
+                "MXSandbox", "SandboxWidgetDriver",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -112,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "BrokerTests",
             dependencies: [
-                "Broker", "MXSandbox", "MXPlatform", "BrokerStore",
+                "Broker", "MXSandbox", "MXPlatform", "BrokerStore", "SandboxWidgetDriver",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -120,6 +130,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: upcoming
         ),

@@ -62,6 +62,9 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
         logger.warning("USER_ID_SECRET is not set: using a key generated under DATA_DIR; replicas must share one key")
     }
     let provisioner = UserProvisioner(store: store, mx: mx, idSecret: userIDSecret, logger: logger)
+    let hub = EventHub(heartbeat: configuration.heartbeatInterval)
+    let sync = MemberSync(store: store, mx: mx, hub: hub)
+    let eventsTokens = await EventsTokenIssuer(secret: userIDSecret, lifetime: configuration.eventsTokenLifetime)
 
     let router = Router(context: BrokerRequestContext.self)
     router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
@@ -86,6 +89,7 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
         SandboxTokenController(signer: await DevTokenSigner(secret: developmentSecret), maxBodyBytes: configuration.maxBodyBytes)
             .addRoutes(to: router.group("v1/sandbox"))
     }
+    let streams = router.group("v1")
     let api = router.group("v1").add(middleware: AuthenticationMiddleware(verifier: verifier))
     WidgetURLController(
         provisioner: provisioner,
@@ -95,6 +99,12 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
     )
     .addRoutes(to: api)
     ReadController(provisioner: provisioner, mx: mx).addRoutes(to: api)
+    MembersController(provisioner: provisioner, store: store, sync: sync, refreshInterval: configuration.memberRefreshInterval)
+        .addRoutes(to: api)
+    WidgetEventsController(provisioner: provisioner, store: store, sync: sync, maxBodyBytes: configuration.maxBodyBytes)
+        .addRoutes(to: api)
+    EventStreamController(provisioner: provisioner, store: store, hub: hub, verifier: verifier, eventsTokens: eventsTokens)
+        .addRoutes(stream: streams, authenticated: api)
 
     var app = Application(
         router: router,
@@ -116,7 +126,16 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
         },
         logger: logger
     )
-    app.addServices(HTTPClientService(client: httpClient))
+    app.addServices(
+        HTTPClientService(client: httpClient),
+        EventHubService(hub: hub),
+        RetentionService(
+            store: store,
+            widgetEventRetention: configuration.widgetEventRetention,
+            eventRetention: configuration.eventRetention,
+            logger: logger
+        )
+    )
     app.beforeServerStarts {
         try await store.migrate()
     }

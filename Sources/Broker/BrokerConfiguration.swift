@@ -22,6 +22,11 @@ import MXSandbox
 ///   generated once under `DATA_DIR` when unset (replicas must share one).
 /// - `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from browsers.
 /// - `ALLOWED_REDIRECT_URL_PREFIXES`: comma-separated prefixes a widget `client_redirect_url` may start with.
+/// - `MEMBER_REFRESH_SECONDS` (default 60): how old the stored view of members may get before a
+///   read goes to MX again.
+/// - `SSE_HEARTBEAT_SECONDS` (default 15), `EVENTS_TOKEN_SECONDS` (default 120): event streams.
+/// - `WIDGET_EVENT_RETENTION_DAYS` (default 30), `EVENT_RETENTION_HOURS` (default 72): how long
+///   relayed widget events and stream events are kept.
 /// - `MAX_BODY_BYTES` (default 65536), `LOG_LEVEL` (default `info`).
 public struct BrokerConfiguration: Sendable {
     /// How the broker reaches MX.
@@ -48,6 +53,11 @@ public struct BrokerConfiguration: Sendable {
     public var allowedRedirectURLPrefixes: [String]
     public var maxBodyBytes: Int
     public var logLevel: Logger.Level
+    public var memberRefreshInterval: TimeInterval
+    public var heartbeatInterval: Duration
+    public var eventsTokenLifetime: TimeInterval
+    public var widgetEventRetention: TimeInterval
+    public var eventRetention: TimeInterval
 
     /// Whether the embedded sandbox stands in for MX (and development conveniences are on).
     public var usesEmbeddedSandbox: Bool {
@@ -100,6 +110,11 @@ public struct BrokerConfiguration: Sendable {
         allowedRedirectURLPrefixes = reader.list("ALLOWED_REDIRECT_URL_PREFIXES")
         maxBodyBytes = try reader.integer("MAX_BODY_BYTES", default: 65_536, range: 1024...(16 << 20))
         logLevel = try reader.choice("LOG_LEVEL", default: .info)
+        memberRefreshInterval = try reader.number("MEMBER_REFRESH_SECONDS", default: 60, range: 0...86_400)
+        heartbeatInterval = .milliseconds(Int64(try reader.number("SSE_HEARTBEAT_SECONDS", default: 15, range: 0.05...3600) * 1000))
+        eventsTokenLifetime = try reader.number("EVENTS_TOKEN_SECONDS", default: 120, range: 5...86_400)
+        widgetEventRetention = try reader.number("WIDGET_EVENT_RETENTION_DAYS", default: 30, range: 0...3650) * 86_400
+        eventRetention = try reader.number("EVENT_RETENTION_HOURS", default: 72, range: 1...87_600) * 3600
     }
 
     /// The MX sandbox's settings from `SANDBOX_MX_CLIENT_ID`, `SANDBOX_MX_API_KEY`,

@@ -14,24 +14,7 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         database = try DatabasePool(path: path, configuration: configuration)
-        migrator = Self.makeMigrator()
-    }
-
-    private static func makeMigrator() -> DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1-users") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE users (
-                        app_user_id TEXT PRIMARY KEY NOT NULL,
-                        mx_user_id TEXT NOT NULL UNIQUE,
-                        mx_user_guid TEXT NOT NULL UNIQUE,
-                        created_at REAL NOT NULL
-                    )
-                    """
-            )
-        }
-        return migrator
+        migrator = SQLiteSchema.migrator
     }
 
     public func migrate() async throws {
@@ -45,6 +28,8 @@ public final class SQLiteStore: Store {
         if pending { throw StoreError.migrationsPending }
     }
 
+    // MARK: Users
+
     public func user(subject: String) async throws -> StoredUser? {
         try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM users WHERE app_user_id = ?", arguments: [subject]).map(Self.storedUser)
@@ -54,11 +39,140 @@ public final class SQLiteStore: Store {
     public func insertUser(_ user: StoredUser) async throws -> StoredUser {
         try await database.write { db in
             try db.execute(
-                sql: "INSERT INTO users (app_user_id, mx_user_id, mx_user_guid, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (app_user_id) DO NOTHING",
+                sql: """
+                    INSERT INTO users (app_user_id, mx_user_id, mx_user_guid, created_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (app_user_id) DO NOTHING
+                    """,
                 arguments: [user.subject, user.mxUserID, user.mxUserGUID, user.createdAt.timeIntervalSince1970]
             )
             let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE app_user_id = ?", arguments: [user.subject])
             return Self.storedUser(row!)
+        }
+    }
+
+    public func markMembersSynced(mxUserGUID: String, at date: Date) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE users SET members_synced_at = ? WHERE mx_user_guid = ?",
+                arguments: [date.timeIntervalSince1970, mxUserGUID]
+            )
+        }
+    }
+
+    public func deleteUser(subject: String) async throws {
+        try await database.write { db in
+            guard let guid = try String.fetchOne(db, sql: "SELECT mx_user_guid FROM users WHERE app_user_id = ?", arguments: [subject]) else {
+                return
+            }
+            for table in ["members", "events", "widget_events"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE mx_user_guid = ?", arguments: [guid])
+            }
+            try db.execute(sql: "DELETE FROM users WHERE app_user_id = ?", arguments: [subject])
+        }
+    }
+
+    // MARK: Members
+
+    public func members(mxUserGUID: String) async throws -> [MemberRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM members WHERE mx_user_guid = ? ORDER BY created_at, member_guid", arguments: [mxUserGUID])
+                .map(Self.memberRecord)
+        }
+    }
+
+    public func member(guid: String, mxUserGUID: String) async throws -> MemberRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM members WHERE member_guid = ? AND mx_user_guid = ?", arguments: [guid, mxUserGUID])
+                .map(Self.memberRecord)
+        }
+    }
+
+    public func saveMember(_ member: MemberRecord, events: [NewEvent]) async throws -> [StoredEvent] {
+        try await database.write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(
+                sql: """
+                    INSERT INTO members (member_guid, mx_user_guid, institution_code, name, connection_status, is_being_aggregated,
+                        aggregated_at, successfully_aggregated_at, refreshed_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (member_guid) DO UPDATE SET
+                        institution_code = excluded.institution_code, name = excluded.name,
+                        connection_status = excluded.connection_status, is_being_aggregated = excluded.is_being_aggregated,
+                        aggregated_at = excluded.aggregated_at, successfully_aggregated_at = excluded.successfully_aggregated_at,
+                        refreshed_at = excluded.refreshed_at
+                    WHERE members.mx_user_guid = excluded.mx_user_guid
+                    """,
+                arguments: [
+                    member.guid, member.mxUserGUID, member.institutionCode, member.name, member.connectionStatus,
+                    member.isBeingAggregated, member.aggregatedAt, member.successfullyAggregatedAt,
+                    member.refreshedAt.timeIntervalSince1970, now,
+                ]
+            )
+            return try Self.append(events, for: member.mxUserGUID, at: now, in: db)
+        }
+    }
+
+    public func deleteMember(guid: String, mxUserGUID: String, events: [NewEvent]) async throws -> [StoredEvent]? {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM members WHERE member_guid = ? AND mx_user_guid = ?", arguments: [guid, mxUserGUID])
+            guard db.changesCount > 0 else { return nil }
+            return try Self.append(events, for: mxUserGUID, at: Date().timeIntervalSince1970, in: db)
+        }
+    }
+
+    // MARK: Events
+
+    public func events(mxUserGUID: String, after sequence: Int64, limit: Int) async throws -> [StoredEvent] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM events WHERE mx_user_guid = ? AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [mxUserGUID, sequence, limit]
+            ).map(Self.storedEvent)
+        }
+    }
+
+    public func lastEventSequence(mxUserGUID: String) async throws -> Int64 {
+        try await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events WHERE mx_user_guid = ?", arguments: [mxUserGUID]) ?? 0
+        }
+    }
+
+    public func recordWidgetEvents(_ records: [WidgetEventRecord]) async throws {
+        try await database.write { db in
+            for record in records {
+                try db.execute(
+                    sql: "INSERT INTO widget_events (mx_user_guid, type, known, metadata, received_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [record.mxUserGUID, record.type, record.known, record.metadata, record.receivedAt.timeIntervalSince1970]
+                )
+            }
+        }
+    }
+
+    public func prune(widgetEventsBefore: Date, eventsBefore: Date) async throws -> Int {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM widget_events WHERE received_at < ?", arguments: [widgetEventsBefore.timeIntervalSince1970])
+            let widgetEvents = db.changesCount
+            try db.execute(sql: "DELETE FROM events WHERE created_at < ?", arguments: [eventsBefore.timeIntervalSince1970])
+            return widgetEvents + db.changesCount
+        }
+    }
+
+    // MARK: Rows
+
+    private static func append(_ events: [NewEvent], for mxUserGUID: String, at now: TimeInterval, in db: Database) throws -> [StoredEvent] {
+        try events.map { event in
+            try db.execute(
+                sql: "INSERT INTO events (mx_user_guid, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [mxUserGUID, event.kind, event.payload, now]
+            )
+            return StoredEvent(
+                sequence: db.lastInsertedRowID,
+                mxUserGUID: mxUserGUID,
+                kind: event.kind,
+                payload: event.payload,
+                createdAt: Date(timeIntervalSince1970: now)
+            )
         }
     }
 
@@ -67,6 +181,31 @@ public final class SQLiteStore: Store {
             subject: row["app_user_id"],
             mxUserID: row["mx_user_id"],
             mxUserGUID: row["mx_user_guid"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            membersSyncedAt: (row["members_synced_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        )
+    }
+
+    private static func memberRecord(_ row: Row) -> MemberRecord {
+        MemberRecord(
+            guid: row["member_guid"],
+            mxUserGUID: row["mx_user_guid"],
+            institutionCode: row["institution_code"],
+            name: row["name"],
+            connectionStatus: row["connection_status"],
+            isBeingAggregated: row["is_being_aggregated"],
+            aggregatedAt: row["aggregated_at"],
+            successfullyAggregatedAt: row["successfully_aggregated_at"],
+            refreshedAt: Date(timeIntervalSince1970: row["refreshed_at"])
+        )
+    }
+
+    private static func storedEvent(_ row: Row) -> StoredEvent {
+        StoredEvent(
+            sequence: row["seq"],
+            mxUserGUID: row["mx_user_guid"],
+            kind: row["kind"],
+            payload: row["payload"],
             createdAt: Date(timeIntervalSince1970: row["created_at"])
         )
     }
@@ -76,4 +215,63 @@ public final class SQLiteStore: Store {
 public enum StoreError: Error, Sendable, Equatable {
     /// The schema is older than this build expects.
     case migrationsPending
+}
+
+/// The SQLite schema, one migration per version.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-users") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                        app_user_id TEXT PRIMARY KEY NOT NULL,
+                        mx_user_id TEXT NOT NULL UNIQUE,
+                        mx_user_guid TEXT NOT NULL UNIQUE,
+                        created_at REAL NOT NULL
+                    )
+                    """
+            )
+        }
+        migrator.registerMigration("v2-members-events") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN members_synced_at REAL;
+                    CREATE TABLE members (
+                        member_guid TEXT PRIMARY KEY NOT NULL,
+                        mx_user_guid TEXT NOT NULL,
+                        institution_code TEXT,
+                        name TEXT,
+                        connection_status TEXT,
+                        is_being_aggregated INTEGER NOT NULL DEFAULT 0,
+                        aggregated_at TEXT,
+                        successfully_aggregated_at TEXT,
+                        refreshed_at REAL NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX members_by_user ON members (mx_user_guid);
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        mx_user_guid TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX events_by_user ON events (mx_user_guid, seq);
+                    CREATE INDEX events_by_time ON events (created_at);
+                    CREATE TABLE widget_events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        mx_user_guid TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        known INTEGER NOT NULL,
+                        metadata TEXT NOT NULL,
+                        received_at REAL NOT NULL
+                    );
+                    CREATE INDEX widget_events_by_time ON widget_events (received_at);
+                    CREATE INDEX widget_events_by_user ON widget_events (mx_user_guid);
+                    """
+            )
+        }
+        return migrator
+    }
 }

@@ -47,7 +47,37 @@ public struct MXClient: Sendable {
         return try decode(UsersEnvelope.self, from: response).users.first { $0.id == id }
     }
 
+    /// Deletes a user and everything MX holds about them (`DELETE /users/{user_guid}`).
+    public func deleteUser(userGUID: String) async throws {
+        _ = try await send(.DELETE, ["users", userGUID])
+    }
+
     // MARK: Members
+
+    /// Every member of a user (`GET /users/{user_guid}/members`, all pages).
+    public func listMembers(userGUID: String) async throws -> [MXMember] {
+        var members: [MXMember] = []
+        var page = 1
+        while true {
+            let response = try await send(.GET, ["users", userGUID, "members"], query: [("page", String(page)), ("records_per_page", "1000")])
+            let body = try decode(MembersPage.self, from: response)
+            members += body.members
+            guard let totalPages = body.pagination?.total_pages, page < totalPages, !body.members.isEmpty, page < 100 else { return members }
+            page += 1
+        }
+    }
+
+    /// Deletes a member (`DELETE /users/{user_guid}/members/{member_guid}`).
+    public func deleteMember(userGUID: String, memberGUID: String) async throws {
+        _ = try await send(.DELETE, ["users", userGUID, "members", memberGUID])
+    }
+
+    /// Asks MX to aggregate a member now (`POST …/aggregate`); MX answers 202 with the member,
+    /// also when the same job is already running, and 409 when another job is.
+    public func aggregateMember(userGUID: String, memberGUID: String) async throws -> MXMember {
+        let response = try await send(.POST, ["users", userGUID, "members", memberGUID, "aggregate"])
+        return try decode(MemberEnvelope.self, from: response).member
+    }
 
     /// Reads one member of a user (`GET /users/{user_guid}/members/{member_guid}`).
     public func readMember(userGUID: String, memberGUID: String) async throws -> MXMember {

@@ -19,9 +19,13 @@ public struct MXMember: Sendable, Equatable, Decodable {
     public let guid: String
     public let userGUID: String?
     public let institutionCode: String?
+    /// The institution's name as MX shows it.
+    public let name: String?
     /// One of MX's connection statuses (`CONNECTED`, `CHALLENGED`, …), or `nil` for a member without credentials.
     public let connectionStatus: String?
     public let isBeingAggregated: Bool?
+    /// ISO 8601 start time of the latest aggregation.
+    public let aggregatedAt: String?
     /// ISO 8601 time of the last successful aggregation.
     public let successfullyAggregatedAt: String?
 
@@ -29,6 +33,8 @@ public struct MXMember: Sendable, Equatable, Decodable {
         case guid
         case userGUID = "user_guid"
         case institutionCode = "institution_code"
+        case name
+        case aggregatedAt = "aggregated_at"
         case connectionStatus = "connection_status"
         case isBeingAggregated = "is_being_aggregated"
         case successfullyAggregatedAt = "successfully_aggregated_at"
@@ -38,3 +44,10 @@ public struct MXMember: Sendable, Equatable, Decodable {
 struct UserEnvelope: Decodable { let user: MXUser }
 struct UsersEnvelope: Decodable { let users: [MXUser] }
 struct MemberEnvelope: Decodable { let member: MXMember }
+struct MembersPage: Decodable {
+    struct Pagination: Decodable {
+        let total_pages: Int?
+    }
+    let members: [MXMember]
+    let pagination: Pagination?
+}

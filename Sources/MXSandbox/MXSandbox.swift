@@ -160,8 +160,8 @@ public struct MXSandbox: Sendable {
                 let member = await createMember(
                     user: user,
                     institution: institution,
-                    username: given[expected[0].guid]!,
-                    password: given[expected[1].guid]!,
+                    username: expected.first.flatMap { given[$0.guid] } ?? "",
+                    password: expected.last.flatMap { given[$0.guid] } ?? "",
                     id: fields.id,
                     metadata: fields.metadata
                 )
@@ -207,14 +207,15 @@ public struct MXSandbox: Sendable {
         }
     }
 
-    /// Creates a member that connects (or is denied) after the configured delay.
+    /// Creates a member that moves through its institution's scenario over the configured delay.
     func createMember(
         user: SandboxUser,
         institution: SandboxInstitution,
         username: String,
         password: String,
         id: String?,
-        metadata: String?
+        metadata: String?,
+        oauthReturnURL: String? = nil
     ) async -> SandboxMember {
         await state.createMember(
             userGUID: user.guid,
@@ -222,6 +223,7 @@ public struct MXSandbox: Sendable {
             metadata: metadata,
             institutionCode: institution.code,
             credentialsAccepted: institution.accepts(username: username, password: password),
+            oauthReturnURL: oauthReturnURL,
             now: Date()
         )
     }

@@ -1,17 +1,31 @@
+import Foundation
+
 /// A simulated financial institution.
 struct SandboxInstitution: Sendable {
-    /// How a connection to this institution turns out.
-    enum Outcome: Sendable { case connectsWithValidCredentials, alwaysDenied }
+    /// How a connection to this institution goes.
+    enum Scenario: Sendable {
+        /// Valid credentials connect; others are denied.
+        case standard
+        /// Valid credentials lead to an MFA challenge; right answers connect, wrong ones are rejected.
+        case multiFactor
+        /// No credentials: the user authorizes on the institution's OAuth page, then it connects.
+        case oauth
+        /// Every attempt is denied.
+        case denied
+    }
 
     let code: String
     let guid: String
     let name: String
     let url: String
-    let outcome: Outcome
+    let scenario: Scenario
 
-    /// The credential fields MX asks the user for, in display order.
+    var isOAuth: Bool { scenario == .oauth }
+
+    /// The credential fields MX asks the user for, in display order (none for OAuth).
     var credentials: [SandboxCredentialField] {
-        [
+        guard !isOAuth else { return [] }
+        return [
             SandboxCredentialField(guid: "CRD-\(code)-username", fieldName: "username", label: "Username", type: "LOGIN", displayOrder: 1),
             SandboxCredentialField(guid: "CRD-\(code)-password", fieldName: "password", label: "Password", type: "PASSWORD", displayOrder: 2),
         ]
@@ -19,7 +33,11 @@ struct SandboxInstitution: Sendable {
 
     /// Whether `username` / `password` log in at this institution.
     func accepts(username: String, password: String) -> Bool {
-        outcome == .connectsWithValidCredentials && username == Self.validUsername && password == Self.validPassword
+        switch scenario {
+        case .standard, .multiFactor: username == Self.validUsername && password == Self.validPassword
+        case .oauth: true
+        case .denied: false
+        }
     }
 
     /// The username every sandbox institution that connects accepts.
@@ -33,21 +51,35 @@ struct SandboxInstitution: Sendable {
             guid: "INS-1572a04c-912b-59bf-5841-332c7dfafaef",
             name: "MX Bank",
             url: "https://www.mx.com",
-            outcome: .connectsWithValidCredentials
+            scenario: .standard
+        ),
+        SandboxInstitution(
+            code: "mxbank_mfa",
+            guid: "INS-2b6f3e8a-7c41-4d09-b5e2-9a1c0d3f7e64",
+            name: "MX Bank (MFA)",
+            url: "https://www.mx.com/mfa",
+            scenario: .multiFactor
+        ),
+        SandboxInstitution(
+            code: "mxbank_oauth",
+            guid: "INS-68e96dd6-eabd-42d3-9f05-416897f0746c",
+            name: "MX Bank (OAuth)",
+            url: "https://www.mx.com/oauth",
+            scenario: .oauth
         ),
         SandboxInstitution(
             code: "mx_credit_union",
             guid: "INS-4f0b1cd4-6e40-4c2a-9d77-2b2f0a1c3e51",
             name: "MX Credit Union",
             url: "https://www.mx.com/credit-union",
-            outcome: .connectsWithValidCredentials
+            scenario: .standard
         ),
         SandboxInstitution(
             code: "denied_bank",
             guid: "INS-8d3c6a52-0f7e-4b1d-a7c9-5e2f4d6b8a10",
             name: "Denied Bank",
             url: "https://denied.example",
-            outcome: .alwaysDenied
+            scenario: .denied
         ),
     ]
 
@@ -60,9 +92,21 @@ struct SandboxInstitution: Sendable {
             ("code", .string(code)), ("guid", .string(guid)), ("medium_logo_url", .null), ("name", .string(name)),
             ("small_logo_url", .null), ("supports_account_identification", .bool(true)),
             ("supports_account_statement", .bool(false)), ("supports_account_verification", .bool(true)),
-            ("supports_oauth", .bool(false)), ("supports_transaction_history", .bool(true)), ("url", .string(url)),
+            ("supports_oauth", .bool(isOAuth)), ("supports_transaction_history", .bool(true)), ("url", .string(url)),
         ])
     }
+
+    /// The MFA challenges of a multi-factor institution, and their right answers.
+    static let challenges: [SandboxChallenge] = [
+        SandboxChallenge(guid: "CRD-mfa-text", label: "What city were you born in?", type: "TEXT", options: [], answer: "mxcity"),
+        SandboxChallenge(
+            guid: "CRD-mfa-options",
+            label: "Which of these accounts is yours?",
+            type: "OPTIONS",
+            options: [("Checking ending 1234", "checking-1234"), ("Savings ending 9876", "savings-9876")],
+            answer: "checking-1234"
+        ),
+    ]
 }
 
 /// One field of an institution's login form.
@@ -78,5 +122,29 @@ struct SandboxCredentialField: Sendable {
             ("display_order", .int(Int64(displayOrder))), ("field_name", .string(fieldName)), ("field_type", .string(type)),
             ("guid", .string(guid)), ("label", .string(label)), ("type", .string(type)),
         ])
+    }
+}
+
+/// One MFA question put to a challenged member.
+struct SandboxChallenge: Sendable {
+    let guid: String
+    let label: String
+    /// `TEXT` or `OPTIONS`.
+    let type: String
+    let options: [(label: String, value: String)]
+    let answer: String
+
+    var json: SandboxJSON {
+        .object([
+            ("field_name", .string(guid)), ("guid", .string(guid)), ("image_data", .null), ("image_options", .array([])),
+            ("label", .string(label)),
+            ("options", .array(options.map { .object([("label", .string($0.label)), ("value", .string($0.value))]) })),
+            ("type", .string(type)),
+        ])
+    }
+
+    /// Whether `answers` (challenge guid → value) answer every challenge rightly.
+    static func areRight(_ answers: [String: String]) -> Bool {
+        SandboxInstitution.challenges.allSatisfy { answers[$0.guid]?.trimmingCharacters(in: .whitespaces).lowercased() == $0.answer }
     }
 }

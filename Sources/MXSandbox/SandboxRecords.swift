@@ -18,6 +18,12 @@ struct SandboxUser: Codable, Sendable {
 
 /// A simulated member: one user's connection to one institution.
 struct SandboxMember: Codable, Sendable {
+    /// An answer to the member's MFA challenges.
+    struct ChallengeAnswer: Codable, Sendable {
+        let answeredAt: Date
+        let isRight: Bool
+    }
+
     let guid: String
     let userGUID: String
     var id: String?
@@ -26,12 +32,22 @@ struct SandboxMember: Codable, Sendable {
     let createdAt: Date
     let credentialsAccepted: Bool
     var aggregationStartedAt: Date
+    var challengeAnswer: ChallengeAnswer?
+    var oauthAuthorizedAt: Date?
+    /// Where the OAuth page sends the user once they authorize (an app scheme or a redirect URL).
+    var oauthReturnURL: String?
 
     /// The day (since 1970, UTC) the member was created; its history ends there.
     var createdDay: Int { SandboxClock.day(of: createdAt) }
+
+    var institution: SandboxInstitution? { SandboxInstitution.named(institutionCode) }
 }
 
 /// Where a member stands at one moment, derived from its timestamps.
+///
+/// Every step takes the configured delay: creation → CONNECTED (standard), → CHALLENGED then,
+/// once answered, RESUMED → CONNECTED or REJECTED (MFA), authorization → CONNECTED (OAuth), or
+/// creation → DENIED (wrong credentials). Later aggregations run for the delay too.
 struct SandboxMemberStatus: Sendable {
     let connectionStatus: String
     let connectionStatusID: Int
@@ -42,24 +58,37 @@ struct SandboxMemberStatus: Sendable {
     /// Whether the member has connected at least once, so its accounts exist.
     var hasData: Bool { successfullyAggregatedAt != nil }
 
-    /// A member moves CREATED → CONNECTED (or DENIED) once `delay` has passed since creation; each
-    /// later aggregation runs for `delay` too.
+    var isChallenged: Bool { connectionStatus == "CHALLENGED" }
+
     init(member: SandboxMember, now: Date, delay: TimeInterval) {
-        let firstResultAt = member.createdAt.addingTimeInterval(delay)
+        let state = Self.derive(member: member, now: now, delay: delay)
+        (connectionStatus, connectionStatusID, isBeingAggregated, successfullyAggregatedAt) = state
         aggregatedAt = member.aggregationStartedAt
-        guard now >= firstResultAt else {
-            (connectionStatus, connectionStatusID, isBeingAggregated, successfullyAggregatedAt) = ("CREATED", 0, true, nil)
-            return
+    }
+
+    private typealias State = (status: String, id: Int, isBeingAggregated: Bool, successfullyAggregatedAt: Date?)
+
+    private static func derive(member: SandboxMember, now: Date, delay: TimeInterval) -> State {
+        let afterCreation = member.createdAt.addingTimeInterval(delay)
+        let connectsAt: Date
+        switch member.institution?.scenario ?? .standard {
+        case _ where !member.credentialsAccepted:
+            return now < afterCreation ? ("CREATED", 0, true, nil) : ("DENIED", 2, false, nil)
+        case .standard, .denied:
+            connectsAt = afterCreation
+        case .oauth:
+            guard let authorizedAt = member.oauthAuthorizedAt else { return ("CREATED", 0, false, nil) }
+            connectsAt = authorizedAt.addingTimeInterval(delay)
+        case .multiFactor:
+            guard now >= afterCreation else { return ("CREATED", 0, true, nil) }
+            guard let answer = member.challengeAnswer else { return ("CHALLENGED", 3, false, nil) }
+            connectsAt = answer.answeredAt.addingTimeInterval(delay)
+            if now < connectsAt { return ("RESUMED", 18, true, nil) }
+            if !answer.isRight { return ("REJECTED", 4, false, nil) }
         }
-        guard member.credentialsAccepted else {
-            (connectionStatus, connectionStatusID, isBeingAggregated, successfullyAggregatedAt) = ("DENIED", 2, false, nil)
-            return
-        }
-        let latestEndsAt = member.aggregationStartedAt.addingTimeInterval(delay)
-        connectionStatus = "CONNECTED"
-        connectionStatusID = 6
-        isBeingAggregated = now < latestEndsAt
-        successfullyAggregatedAt = now >= latestEndsAt ? latestEndsAt : firstResultAt
+        guard now >= connectsAt else { return ("CREATED", 0, true, nil) }
+        let latestEndsAt = max(connectsAt, member.aggregationStartedAt.addingTimeInterval(delay))
+        return ("CONNECTED", 6, now < latestEndsAt, now >= latestEndsAt ? latestEndsAt : connectsAt)
     }
 }
 
@@ -72,6 +101,9 @@ struct WidgetGrant: Sendable {
     let webviewURLScheme: String
     let currentMemberGUID: String?
     let currentInstitutionCode: String?
+    let clientRedirectURL: String?
+    /// `APP` sends the user back to the app after OAuth; `BROWSER` only tells the widget.
+    let oauthReferralSource: String
     /// The page language: the first tag of the `Accept-Language` the URL was minted with.
     let language: String
 }

@@ -11,7 +11,7 @@ actor SandboxState {
     private var users: [String: SandboxUser] = [:]
     private var members: [String: SandboxMember] = [:]
     private var widgetGrants: [String: WidgetGrant] = [:]
-    private var widgetSessions: [String: WidgetGrant] = [:]
+    private var widgetSessions: [String: WidgetSession] = [:]
     private let stateFile: URL?
     private let logger: Logger
 
@@ -84,6 +84,7 @@ actor SandboxState {
         metadata: String?,
         institutionCode: String,
         credentialsAccepted: Bool,
+        oauthReturnURL: String?,
         now: Date
     ) -> SandboxMember {
         let member = SandboxMember(
@@ -94,7 +95,8 @@ actor SandboxState {
             institutionCode: institutionCode,
             createdAt: now,
             credentialsAccepted: credentialsAccepted,
-            aggregationStartedAt: now
+            aggregationStartedAt: now,
+            oauthReturnURL: oauthReturnURL
         )
         members[member.guid] = member
         save()
@@ -128,6 +130,29 @@ actor SandboxState {
         return member
     }
 
+    /// Records the answer to a challenged member's MFA questions.
+    func answerChallenges(_ guid: String, isRight: Bool, now: Date) -> SandboxMember? {
+        guard var member = members[guid] else { return nil }
+        member.challengeAnswer = .init(answeredAt: now, isRight: isRight)
+        members[guid] = member
+        save()
+        return member
+    }
+
+    /// Records that the user authorized an OAuth member at the institution.
+    func authorizeOAuth(_ guid: String, now: Date) -> SandboxMember? {
+        guard var member = members[guid], member.oauthAuthorizedAt == nil else { return members[guid] }
+        member.oauthAuthorizedAt = now
+        member.aggregationStartedAt = now
+        members[guid] = member
+        save()
+        return member
+    }
+
+    func member(guid: String) -> SandboxMember? {
+        members[guid]
+    }
+
     // MARK: Widget URLs
 
     func grantWidget(_ grant: WidgetGrant) -> String {
@@ -140,12 +165,24 @@ actor SandboxState {
     func redeemWidget(token: String, now: Date) -> (session: String, grant: WidgetGrant)? {
         guard let grant = widgetGrants.removeValue(forKey: token), grant.expiresAt > now else { return nil }
         let session = Self.newGUID("SES")
-        widgetSessions[session] = grant
+        widgetSessions[session] = WidgetSession(grant: grant)
         return (session, grant)
     }
 
     func widgetSession(_ session: String) -> WidgetGrant? {
-        widgetSessions[session]
+        widgetSessions[session]?.grant
+    }
+
+    /// Notes what a widget session has told its host about a member; answers whether the status
+    /// is new to the session and whether the member has just become reportable as connected.
+    func report(session: String, member: String, status: SandboxMemberStatus) -> (statusIsNew: Bool, connectedNow: Bool) {
+        guard var state = widgetSessions[session] else { return (false, false) }
+        let statusIsNew = state.reportedStatus[member] != status.connectionStatusID
+        state.reportedStatus[member] = status.connectionStatusID
+        let isDone = status.connectionStatus == "CONNECTED" && !status.isBeingAggregated
+        let connectedNow = isDone && state.reportedConnected.insert(member).inserted
+        widgetSessions[session] = state
+        return (statusIsNew, connectedNow)
     }
 
     // MARK: Persistence
@@ -170,13 +207,23 @@ actor SandboxState {
     }
 }
 
-/// A refusal of the simulated API: an HTTP status and a message.
+/// What one widget session has shown its host so far.
+struct WidgetSession: Sendable {
+    let grant: WidgetGrant
+    var reportedStatus: [String: Int] = [:]
+    var reportedConnected: Set<String> = []
+}
+
+/// A refusal of the simulated API: an HTTP status, a message, and for the widget page the
+/// events it must still emit.
 struct SandboxFailure: Error, Sendable {
     let status: Int
     let message: String
+    let events: [SandboxJSON]
 
-    init(_ status: Int, _ message: String) {
+    init(_ status: Int, _ message: String, events: [SandboxJSON] = []) {
         self.status = status
         self.message = message
+        self.events = events
     }
 }

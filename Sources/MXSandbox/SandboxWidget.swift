@@ -2,7 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOFoundationCompat
 
+/// The sandbox's Connect widget: widget URLs, the page they open, and the JSON session API the
+/// page drives. Every session call answers with the widget events the page must emit to its
+/// host, so a test can walk the same flow over HTTP and receive the same events.
 extension MXSandbox {
     private struct WidgetURLBody: Decodable {
         struct Fields: Decodable {
@@ -11,14 +15,10 @@ extension MXSandbox {
             let ui_message_webview_url_scheme: String?
             let current_member_guid: String?
             let current_institution_code: String?
+            let client_redirect_url: String?
+            let oauth_referral_source: String?
         }
         let widget_url: Fields
-    }
-
-    private struct ConnectForm: Decodable {
-        let institution_code: String
-        let username: String
-        let password: String
     }
 
     /// `POST /users/{user_guid}/widget_urls`: a single-use URL of the sandbox's widget page.
@@ -35,21 +35,34 @@ extension MXSandbox {
         if let memberGUID = fields.current_member_guid, await state.member(memberGUID, ofUser: user.guid, byIDToo: false) == nil {
             throw SandboxFailure(404, "current_member_guid does not belong to this user.")
         }
+        let isMobile = fields.is_mobile_webview ?? false
         let grant = WidgetGrant(
             userGUID: user.guid,
             expiresAt: Date().addingTimeInterval(Self.seconds(configuration.widgetURLLifetime)),
             widgetType: widgetType,
-            isMobileWebview: fields.is_mobile_webview ?? false,
+            isMobileWebview: isMobile,
             webviewURLScheme: fields.ui_message_webview_url_scheme ?? "mx",
             currentMemberGUID: fields.current_member_guid,
             currentInstitutionCode: fields.current_institution_code,
+            clientRedirectURL: fields.client_redirect_url,
+            oauthReferralSource: fields.oauth_referral_source ?? (isMobile ? "APP" : "BROWSER"),
             language: Self.primaryLanguage(request.headers[.acceptLanguage])
         )
         let token = await state.grantWidget(grant)
-        let base = configuration.publicBaseURL ?? "http://\(request.head.authority ?? "127.0.0.1")\(mountPath)"
         return .object([
-            ("widget_url", .object([("type", .string(widgetType)), ("url", .string("\(base)/widget/\(token)")), ("user_id", .string(user.id))]))
+            (
+                "widget_url",
+                .object([
+                    ("type", .string(widgetType)), ("url", .string("\(publicBase(request, mountPath))/widget/\(token)")),
+                    ("user_id", .string(user.id)),
+                ])
+            )
         ])
+    }
+
+    /// Where browsers reach the sandbox: the configured public URL, else the address called.
+    func publicBase(_ request: Request, _ mountPath: String) -> String {
+        configuration.publicBaseURL ?? "http://\(request.head.authority ?? "127.0.0.1")\(mountPath)"
     }
 
     func addWidgetRoutes<Context: RequestContext>(to group: RouterGroup<Context>, mountPath: String) {
@@ -62,56 +75,278 @@ extension MXSandbox {
                     body: "<p>This Connect link has expired or was already used. Ask the app for a new one.</p>"
                 )
             }
-            return Self.html(status: .ok, title: "Connect your bank", body: connectForm(session: session, grant: grant), language: grant.language)
+            let page = try await SandboxWidgetPage(
+                session: session,
+                grant: grant,
+                initialStep: initialStep(grant),
+                targetOrigin: Self.origin(of: request.headers[.referer]),
+                pollMilliseconds: max(250, min(1000, Int(delay * 250)))
+            )
+            return Self.html(status: .ok, title: "Connect your bank", body: page.body, language: grant.language)
         }
         group.post("widget/sessions/:session/connect") { request, context in
-            let session = try context.parameters.require("session")
-            guard let grant = await state.widgetSession(session), let user = await state.user(grant.userGUID, byIDToo: false) else {
-                return Self.html(status: .notFound, title: "Session ended", body: "<p>This Connect session has ended.</p>")
+            try await plainFormConnect(request, context)
+        }
+        group.post("widget/sessions/:session/search") { request, context in
+            try await widgetCall(request, context) { session, grant, body in
+                let query = body["query"] as? String ?? ""
+                let matches = SandboxInstitution.all.filter {
+                    query.isEmpty || $0.name.localizedCaseInsensitiveContains(query) || $0.code.contains(query.lowercased())
+                }
+                let events = WidgetEventFactory(grant: grant, session: session)
+                return [
+                    ("institutions", .array(matches.map(\.json))),
+                    ("events", .array([events.make("mx/connect/institutionSearch", [("query", .string(query))])])),
+                ]
             }
-            var request = request
-            let body = try await request.collectBody(upTo: 16 * 1024)
-            guard let form = try? URLEncodedFormDecoder().decode(ConnectForm.self, from: String(buffer: body)),
-                let institution = SandboxInstitution.named(form.institution_code)
+        }
+        group.post("widget/sessions/:session/select") { request, context in
+            try await widgetCall(request, context) { session, grant, body in
+                let institution = try Self.institution(body["institution_code"])
+                let events = WidgetEventFactory(grant: grant, session: session)
+                return [
+                    ("institution", institution.json), ("credentials", .array(institution.credentials.map(\.json))),
+                    (
+                        "events",
+                        .array([
+                            events.make(
+                                "mx/connect/selectedInstitution",
+                                [
+                                    ("code", .string(institution.code)), ("guid", .string(institution.guid)), ("name", .string(institution.name)),
+                                    ("url", .string(institution.url)),
+                                ]
+                            ),
+                            events.stepChange(from: "search", to: institution.isOAuth ? "oauth" : "enterCreds"),
+                        ])
+                    ),
+                ]
+            }
+        }
+        group.post("widget/sessions/:session/members") { request, context in
+            try await widgetCall(request, context) { session, grant, body in
+                try await createWidgetMember(session: session, grant: grant, body: body, base: publicBase(request, mountPath))
+            }
+        }
+        group.get("widget/sessions/:session/members/:member") { request, context in
+            try await widgetCall(request, context) { session, grant, _ in
+                let member = try await sessionMember(context, grant: grant)
+                return await progress(of: member, session: session, grant: grant)
+            }
+        }
+        group.post("widget/sessions/:session/members/:member/mfa") { request, context in
+            try await widgetCall(request, context) { session, grant, body in
+                let member = try await sessionMember(context, grant: grant)
+                guard SandboxMemberStatus(member: member, now: Date(), delay: delay).isChallenged else {
+                    throw SandboxFailure(409, "This connection is not waiting for MFA answers.")
+                }
+                let answers = (body["answers"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+                _ = await state.answerChallenges(member.guid, isRight: SandboxChallenge.areRight(answers), now: Date())
+                let events = WidgetEventFactory(grant: grant, session: session)
+                return [
+                    (
+                        "events",
+                        .array([
+                            events.make("mx/connect/submitMFA", [("member_guid", .string(member.guid))]),
+                            events.stepChange(from: "mfa", to: "connecting"),
+                        ])
+                    )
+                ]
+            }
+        }
+        group.post("widget/sessions/:session/done") { request, context in
+            try await widgetCall(request, context) { session, grant, _ in
+                [("events", .array([WidgetEventFactory(grant: grant, session: session).make("mx/connect/connected/primaryAction")]))]
+            }
+        }
+        group.get("oauth/:member") { _, context in
+            guard let member = await state.member(guid: try context.parameters.require("member")), let institution = member.institution,
+                institution.isOAuth
             else {
-                return Self.html(
-                    status: .badRequest,
-                    title: "Connect your bank",
-                    body: "<p>Choose an institution and enter your credentials.</p>" + connectForm(session: session, grant: grant)
-                )
+                return Self.html(status: .notFound, title: "Not found", body: "<p>This authorization request does not exist.</p>")
             }
-            let member = await createMember(
-                user: user,
-                institution: institution,
-                username: form.username,
-                password: form.password,
-                id: nil,
-                metadata: nil
-            )
-            let page = """
-                <h1>Connecting to \(Self.escape(institution.name))</h1>
-                <p id="member" data-member-guid="\(Self.escape(member.guid))">Your connection has been created and is being verified.</p>
+            let body = """
+                <h1>\(Self.escape(institution.name))</h1>
+                <p>An app asks to read your accounts and transactions at \(Self.escape(institution.name)).</p>
+                <form method="post" action="\(Self.escape(member.guid))/authorize"><button type="submit" id="authorize">Authorize</button></form>
                 """
-            return Self.html(status: .ok, title: "Connecting", body: page)
+            return Self.html(status: .ok, title: "Authorize", body: body)
+        }
+        group.post("oauth/:member/authorize") { _, context in
+            guard let member = await state.authorizeOAuth(try context.parameters.require("member"), now: Date()) else {
+                return Self.html(status: .notFound, title: "Not found", body: "<p>This authorization request does not exist.</p>")
+            }
+            if let returnURL = member.oauthReturnURL {
+                let separator = returnURL.contains("?") ? "&" : "?"
+                let location = "\(returnURL)\(separator)status=success&member_guid=\(member.guid)"
+                return Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+            }
+            return Self.html(status: .ok, title: "Authorized", body: "<h1>Authorized</h1><p>You can close this window and return to the app.</p>")
         }
     }
 
-    private func connectForm(session: String, grant: WidgetGrant) -> String {
-        let options = SandboxInstitution.all.map { institution in
-            let selected = institution.code == grant.currentInstitutionCode ? " selected" : ""
-            return "<option value=\"\(Self.escape(institution.code))\"\(selected)>\(Self.escape(institution.name))</option>"
-        }.joined()
-        return """
-            <h1>Connect your bank</h1>
-            <form method="post" action="sessions/\(Self.escape(session))/connect">
-              <label>Institution <select name="institution_code">\(options)</select></label>
-              <label>Username <input name="username" autocomplete="off"></label>
-              <label>Password <input name="password" type="password" autocomplete="off"></label>
-              <button type="submit">Connect</button>
-            </form>
-            <p class="hint">Sandbox: username <code>\(SandboxInstitution.validUsername)</code>, password <code>\(SandboxInstitution.validPassword)</code>.</p>
-            """
+    // MARK: Session steps
+
+    private func createWidgetMember(session: String, grant: WidgetGrant, body: [String: Any], base: String) async throws -> [(String, SandboxJSON)] {
+        let institution = try Self.institution(body["institution_code"])
+        let events = WidgetEventFactory(grant: grant, session: session)
+        let username = body["username"] as? String ?? ""
+        let password = body["password"] as? String ?? ""
+        guard let user = await state.user(grant.userGUID, byIDToo: false) else { throw SandboxFailure(404, "This session's user no longer exists.") }
+        if !institution.isOAuth, username.isEmpty || password.isEmpty {
+            let error = events.make(
+                "mx/connect/createMemberError",
+                [("institution_guid", .string(institution.guid)), ("institution_code", .string(institution.code))]
+            )
+            throw SandboxFailure(400, "Enter your username and password.", events: [error])
+        }
+        let returnURL = grant.oauthReferralSource == "APP" ? grant.clientRedirectURL ?? "\(grant.webviewURLScheme)://oauth_complete" : nil
+        let member = await createMember(
+            user: user,
+            institution: institution,
+            username: username,
+            password: password,
+            id: nil,
+            metadata: nil,
+            oauthReturnURL: returnURL
+        )
+        var emitted: [SandboxJSON] = []
+        var extra: [(String, SandboxJSON)] = []
+        if institution.isOAuth {
+            let url = "\(base)/oauth/\(member.guid)"
+            emitted.append(events.make("mx/connect/oauthRequested", [("url", .string(url)), ("member_guid", .string(member.guid))]))
+            extra.append(("oauth_window_uri", .string(url)))
+        } else {
+            emitted.append(
+                events.make(
+                    "mx/connect/enterCredentials",
+                    [("institution", .object([("code", .string(institution.code)), ("guid", .string(institution.guid))]))]
+                )
+            )
+            emitted.append(events.stepChange(from: "enterCreds", to: "connecting"))
+        }
+        let status = SandboxMemberStatus(member: member, now: Date(), delay: delay)
+        return [("member", Self.progressJSON(member, status))] + extra + [("events", .array(emitted))]
     }
+
+    /// A member's state for the widget, with the events its change since the last look warrants.
+    private func progress(of member: SandboxMember, session: String, grant: WidgetGrant) async -> [(String, SandboxJSON)] {
+        let status = SandboxMemberStatus(member: member, now: Date(), delay: delay)
+        let report = await state.report(session: session, member: member.guid, status: status)
+        let events = WidgetEventFactory(grant: grant, session: session)
+        var emitted: [SandboxJSON] = []
+        if report.statusIsNew {
+            emitted.append(
+                events.make(
+                    "mx/connect/memberStatusUpdate",
+                    [("member_guid", .string(member.guid)), ("connection_status", .int(Int64(status.connectionStatusID)))]
+                )
+            )
+            if ["DENIED", "REJECTED"].contains(status.connectionStatus) {
+                emitted.append(
+                    events.make(
+                        "mx/connect/memberError",
+                        [("member", .object([("guid", .string(member.guid)), ("connection_status", .int(Int64(status.connectionStatusID)))]))]
+                    )
+                )
+            }
+            if status.isChallenged { emitted.append(events.stepChange(from: "connecting", to: "mfa")) }
+        }
+        if report.connectedNow {
+            emitted.append(events.stepChange(from: "connecting", to: "connected"))
+            emitted.append(events.make("mx/connect/memberConnected", [("member_guid", .string(member.guid))]))
+        }
+        return [("member", Self.progressJSON(member, status)), ("events", .array(emitted))]
+    }
+
+    private static func progressJSON(_ member: SandboxMember, _ status: SandboxMemberStatus) -> SandboxJSON {
+        .object([
+            ("guid", .string(member.guid)), ("institution_code", .string(member.institutionCode)),
+            ("connection_status", .string(status.connectionStatus)), ("connection_status_id", .int(Int64(status.connectionStatusID))),
+            ("is_being_aggregated", .bool(status.isBeingAggregated)),
+            ("challenges", .array(status.isChallenged ? SandboxInstitution.challenges.map(\.json) : [])),
+        ])
+    }
+
+    private func initialStep(_ grant: WidgetGrant) async -> String {
+        if let guid = grant.currentMemberGUID, let member = await state.member(guid, ofUser: grant.userGUID, byIDToo: false) {
+            let status = SandboxMemberStatus(member: member, now: Date(), delay: delay)
+            return status.isChallenged ? "mfa" : status.connectionStatus == "CONNECTED" ? "connected" : "enterCreds"
+        }
+        return grant.currentInstitutionCode.flatMap(SandboxInstitution.named) != nil ? "enterCreds" : "search"
+    }
+
+    private func sessionMember<Context: RequestContext>(_ context: Context, grant: WidgetGrant) async throws -> SandboxMember {
+        guard let member = await state.member(try context.parameters.require("member"), ofUser: grant.userGUID, byIDToo: false) else {
+            throw SandboxFailure(404, "Member not found.")
+        }
+        return member
+    }
+
+    private static func institution(_ code: Any?) throws -> SandboxInstitution {
+        guard let code = code as? String, let institution = SandboxInstitution.named(code) else {
+            throw SandboxFailure(400, "Choose one of the listed institutions.")
+        }
+        return institution
+    }
+
+    /// Runs one session call: the session must exist; the body, when any, is a JSON object. The
+    /// answer is JSON; a failure carries its message and any events the page must still emit.
+    private func widgetCall<Context: RequestContext>(
+        _ request: Request,
+        _ context: Context,
+        _ handler: (String, WidgetGrant, [String: Any]) async throws -> [(String, SandboxJSON)]
+    ) async throws -> Response {
+        do {
+            let session = try context.parameters.require("session")
+            guard let grant = await state.widgetSession(session) else { throw SandboxFailure(404, "This Connect session has ended.") }
+            var request = request
+            let buffer = try await request.collectBody(upTo: 16 * 1024)
+            let body = buffer.readableBytes == 0 ? [:] : (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: Any]
+            guard let body else { throw SandboxFailure(400, "Send a JSON object.") }
+            return Self.json(.object(try await handler(session, grant, body)), status: 200, contentType: "application/json")
+        } catch let failure as SandboxFailure {
+            let body = SandboxJSON.object([("error", .object([("message", .string(failure.message))])), ("events", .array(failure.events))])
+            return Self.json(body, status: failure.status, contentType: "application/json")
+        }
+    }
+
+    // MARK: The page without scripts
+
+    private struct ConnectForm: Decodable {
+        let institution_code: String
+        let username: String
+        let password: String
+    }
+
+    /// The no-script form: creates a member from a plain form post.
+    private func plainFormConnect<Context: RequestContext>(_ request: Request, _ context: Context) async throws -> Response {
+        let session = try context.parameters.require("session")
+        guard let grant = await state.widgetSession(session), let user = await state.user(grant.userGUID, byIDToo: false) else {
+            return Self.html(status: .notFound, title: "Session ended", body: "<p>This Connect session has ended.</p>")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 16 * 1024)
+        guard let form = try? URLEncodedFormDecoder().decode(ConnectForm.self, from: String(buffer: body)),
+            let institution = SandboxInstitution.named(form.institution_code)
+        else {
+            return Self.html(status: .badRequest, title: "Connect your bank", body: "<p>Choose an institution and enter your credentials.</p>")
+        }
+        let member = await createMember(
+            user: user,
+            institution: institution,
+            username: form.username,
+            password: form.password,
+            id: nil,
+            metadata: nil
+        )
+        let page = """
+            <h1>Connecting to \(Self.escape(institution.name))</h1>
+            <p id="member" data-member-guid="\(Self.escape(member.guid))">Your connection has been created and is being verified.</p>
+            """
+        return Self.html(status: .ok, title: "Connecting", body: page)
+    }
+
+    // MARK: HTML
 
     /// The first language tag of an `Accept-Language` value (`fr-CA,fr;q=0.8` → `fr-CA`), else `en`.
     static func primaryLanguage(_ header: String?) -> String {
@@ -120,14 +355,20 @@ extension MXSandbox {
         return plain ? first : "en"
     }
 
+    /// The origin (`scheme://host[:port]`) of a referring page, or `*` when unknown.
+    static func origin(of referer: String?) -> String {
+        guard let referer, let components = URLComponents(string: referer), let scheme = components.scheme, let host = components.host else {
+            return "*"
+        }
+        return "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")"
+    }
+
     static func html(status: HTTPResponse.Status, title: String, body: String, language: String = "en") -> Response {
         let page = """
             <!doctype html>
             <html lang="\(escape(language))"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title)) · MX sandbox</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;color:#1d2433}
-            label{display:block;margin:.8rem 0}input,select{display:block;width:100%;padding:.5rem;margin-top:.3rem;box-sizing:border-box}
-            button{padding:.6rem 1.2rem;background:#2c64e3;color:#fff;border:0;border-radius:6px}.hint{color:#5b6475;font-size:.9rem}</style>
+            <style>\(SandboxWidgetPage.style)</style>
             </head><body>\(body)</body></html>
             """
         return Response(
@@ -156,4 +397,23 @@ extension MXSandbox {
         let parts = duration.components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
+}
+
+/// Builds widget events (ui_message_version 4) for one session.
+struct WidgetEventFactory {
+    let grant: WidgetGrant
+    let session: String
+
+    /// `{"mx": true, "type": …, "metadata": {user_guid, session_guid, …}}`.
+    func make(_ type: String, _ fields: [(String, SandboxJSON)] = []) -> SandboxJSON {
+        let metadata = [("user_guid", SandboxJSON.string(grant.userGUID)), ("session_guid", .string(session))] + fields
+        return .object([("mx", .bool(true)), ("type", .string(type)), ("metadata", .object(metadata))])
+    }
+
+    func stepChange(from previous: String, to current: String) -> SandboxJSON {
+        make("mx/connect/stepChange", [("previous", .string(previous)), ("current", .string(current))])
+    }
+
+    /// `mx/load`, the one event without user or session.
+    static let load = SandboxJSON.object([("mx", .bool(true)), ("type", .string("mx/load")), ("metadata", .object([]))])
 }

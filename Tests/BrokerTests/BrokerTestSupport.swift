@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOFoundationCompat
+import SandboxWidgetDriver
 import Synchronization
 import Testing
 
@@ -54,6 +55,37 @@ final class LogCapture: Sendable {
 /// A broker running on a free port, reached over real HTTP.
 struct BrokerClient: Sendable {
     let client: any TestClientProtocol
+
+    /// The broker's base URL, for clients other than the test client (event streams).
+    var baseURL: String { "http://localhost:\(client.port ?? 0)" }
+
+    /// Opens `GET /v1/events` for `subject`, optionally resuming after `lastEventID`.
+    func openEvents(as subject: String, lastEventID: String? = nil) async throws -> EventStreamClient {
+        var headers = [("Authorization", "Bearer \(try await token(subject))")]
+        if let lastEventID { headers.append(("Last-Event-ID", lastEventID)) }
+        let stream = try await EventStreamClient.open("\(baseURL)/v1/events", headers: headers)
+        #expect(stream.status == 200)
+        try await stream.wait { $0.contains { $0.comment == "connected" } }
+        return stream
+    }
+
+    /// Relays widget events (a JSON object or array) for `subject`.
+    func relay(_ json: String, as subject: String) async throws -> TestResponse {
+        try await send(.post, "/v1/widget_events", as: subject, json: json)
+    }
+
+    /// Opens a widget minted for `subject` and connects `institution` through it, as the page
+    /// would; returns the driver (holding every event the page emitted) and the member guid.
+    func connectThroughWidget(
+        as subject: String,
+        institution: String = "mxbank",
+        options: String = "{}"
+    ) async throws -> (WidgetSessionDriver, String) {
+        let widget = try await mintWidgetURL(as: subject, options)
+        var driver = try await WidgetSessionDriver(client: client, url: try #require(widget["url"] as? String))
+        let member = try await driver.connect(institution)
+        return (driver, member)
+    }
 
     /// A bearer token for `subject`, signed with ``testSecret``.
     func token(_ subject: String, lifetime: TimeInterval = 600) async throws -> String {

@@ -5,7 +5,7 @@ import Hummingbird
 import MXPlatform
 import NIOCore
 
-/// Caller-scoped reads of members, accounts and transactions, proxied to MX.
+/// Caller-scoped reads of accounts and transactions, proxied to MX.
 ///
 /// Every MX path starts with the caller's own `/users/{user_guid}` from the store, so a guid of
 /// another user's object can only ever be looked up inside the caller's own data (and is not
@@ -29,8 +29,6 @@ struct ReadController {
     }
 
     private static let routes: [Route] = [
-        Route(path: "members", mxPath: [.literal("members")], listKey: "members", hasDates: false),
-        Route(path: "members/:member_guid", mxPath: [.literal("members"), .parameter("member_guid")], listKey: nil, hasDates: false),
         Route(path: "accounts", mxPath: [.literal("accounts")], listKey: "accounts", hasDates: false),
         Route(path: "accounts/:account_guid", mxPath: [.literal("accounts"), .parameter("account_guid")], listKey: nil, hasDates: false),
         Route(

@@ -1,0 +1,88 @@
+import Foundation
+import ServiceLifecycle
+
+/// Wakes a user's open event streams when the store has new events for them.
+///
+/// The hub carries no event data: streams read events from the store by sequence number, so a
+/// wake-up can be coalesced or lost without losing an event. It also ticks each stream for its
+/// heartbeat and ends every stream at shutdown.
+actor EventHub {
+    /// Why a stream wakes up.
+    enum Signal: Sendable {
+        case newEvents
+        case heartbeat
+    }
+
+    private struct Subscriber {
+        let continuation: AsyncStream<Signal>.Continuation
+        let ticker: Task<Void, Never>
+    }
+
+    private var subscribers: [String: [UUID: Subscriber]] = [:]
+    private var isClosed = false
+    let heartbeat: Duration
+
+    init(heartbeat: Duration) {
+        self.heartbeat = heartbeat
+    }
+
+    /// Opens a stream of signals for a user's events; end it with ``unsubscribe(_:mxUserGUID:)``.
+    func subscribe(mxUserGUID: String) -> (id: UUID, signals: AsyncStream<Signal>) {
+        let (stream, continuation) = AsyncStream<Signal>.makeStream(bufferingPolicy: .bufferingNewest(2))
+        let id = UUID()
+        guard !isClosed else {
+            continuation.finish()
+            return (id, stream)
+        }
+        let heartbeat = self.heartbeat
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: heartbeat)
+                continuation.yield(.heartbeat)
+            }
+        }
+        subscribers[mxUserGUID, default: [:]][id] = Subscriber(continuation: continuation, ticker: ticker)
+        return (id, stream)
+    }
+
+    func unsubscribe(_ id: UUID, mxUserGUID: String) {
+        guard let subscriber = subscribers[mxUserGUID]?.removeValue(forKey: id) else { return }
+        subscriber.ticker.cancel()
+        subscriber.continuation.finish()
+        if subscribers[mxUserGUID]?.isEmpty == true { subscribers[mxUserGUID] = nil }
+    }
+
+    /// Tells the user's open streams that there are new events.
+    func publish(mxUserGUID: String) {
+        for subscriber in subscribers[mxUserGUID]?.values ?? [:].values {
+            subscriber.continuation.yield(.newEvents)
+        }
+    }
+
+    /// How many streams are open.
+    var openStreams: Int {
+        subscribers.values.reduce(0) { $0 + $1.count }
+    }
+
+    /// Ends every stream and refuses new ones (graceful shutdown).
+    func close() {
+        isClosed = true
+        for (_, byID) in subscribers {
+            for subscriber in byID.values {
+                subscriber.ticker.cancel()
+                subscriber.continuation.finish()
+            }
+        }
+        subscribers = [:]
+    }
+}
+
+/// Closes the hub's streams when the application shuts down, so open SSE responses end.
+struct EventHubService: Service {
+    let hub: EventHub
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await hub.close()
+    }
+}

@@ -1,0 +1,135 @@
+import BrokerStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// `GET /v1/events`: the caller's events as Server-Sent Events, and `POST /v1/events/token`.
+///
+/// Event ids are the store's sequence numbers. A client resuming with `Last-Event-ID` (header, or
+/// `last_event_id` in the query) first gets every stored event after it, in order, then live
+/// ones; without it the stream starts with the next new event. A comment line is sent as a
+/// heartbeat; the stream ends when the client goes away (noticed at the next write) or when the
+/// broker shuts down gracefully.
+struct EventStreamController {
+    let provisioner: UserProvisioner
+    let store: any Store
+    let hub: EventHub
+    let verifier: TokenVerifier
+    let eventsTokens: EventsTokenIssuer
+
+    /// Events read from the store per round.
+    static let batchSize = 500
+
+    func addRoutes(stream group: RouterGroup<BrokerRequestContext>, authenticated: RouterGroup<BrokerRequestContext>) {
+        group.get("events", use: stream)
+        authenticated.post("events/token", use: token)
+    }
+
+    @Sendable func token(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        let token = try await eventsTokens.issue(subject: try context.requireSubject())
+        let body = jsonText(["access_token": token, "expires_in": String(Int(eventsTokens.lifetime))])
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+
+    @Sendable func stream(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        let subject = try await caller(request)
+        let lastEventID = try Self.lastEventID(request)
+        let user = try await provisioner.user(subject: subject)
+        let mxUserGUID = user.mxUserGUID
+        let (id, signals) = await hub.subscribe(mxUserGUID: mxUserGUID)
+        let start: Int64
+        do {
+            if let lastEventID {
+                start = lastEventID
+            } else {
+                start = try await store.lastEventSequence(mxUserGUID: mxUserGUID)
+            }
+        } catch {
+            await hub.unsubscribe(id, mxUserGUID: mxUserGUID)
+            throw error
+        }
+        let store = self.store
+        let hub = self.hub
+        let logger = context.logger
+        let body = ResponseBody { writer in
+            let shutdownWatcher = Task {
+                try? await gracefulShutdown()
+                await hub.unsubscribe(id, mxUserGUID: mxUserGUID)
+            }
+            defer { shutdownWatcher.cancel() }
+            var last = start
+            do {
+                try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+                last = try await Self.send(after: last, of: mxUserGUID, from: store, to: &writer)
+                for await signal in signals {
+                    switch signal {
+                    case .newEvents:
+                        last = try await Self.send(after: last, of: mxUserGUID, from: store, to: &writer)
+                    case .heartbeat:
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    }
+                }
+                try await writer.finish(nil)
+            } catch {
+                logger.debug("Event stream ended", metadata: ["error.type": "\(type(of: error))"])
+            }
+            await hub.unsubscribe(id, mxUserGUID: mxUserGUID)
+        }
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Writes every stored event after `sequence`; returns the last sequence written.
+    private static func send(
+        after sequence: Int64,
+        of mxUserGUID: String,
+        from store: any Store,
+        to writer: inout any ResponseBodyWriter
+    ) async throws -> Int64 {
+        var last = sequence
+        while true {
+            let events = try await store.events(mxUserGUID: mxUserGUID, after: last, limit: batchSize)
+            guard !events.isEmpty else { return last }
+            var buffer = ByteBuffer()
+            for event in events {
+                buffer.writeString("id: \(event.sequence)\nevent: \(event.kind)\ndata: \(event.payload)\n\n")
+                last = event.sequence
+            }
+            try await writer.write(buffer)
+            if events.count < batchSize { return last }
+        }
+    }
+
+    /// The subject of the bearer token, or of an events token given as `access_token`.
+    private func caller(_ request: Request) async throws -> String {
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme, or an events token as access_token.")
+            }
+            return try await verifier.subject(of: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        }
+        guard let token = request.uri.queryParameters.get("access_token") else {
+            throw BrokerError.unauthorized("missing_token", "Send a bearer token, or an events token as access_token.")
+        }
+        return try await eventsTokens.subject(of: token)
+    }
+
+    private static func lastEventID(_ request: Request) throws(BrokerError) -> Int64? {
+        guard let text = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id") else {
+            return nil
+        }
+        guard let value = Int64(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+            throw BrokerError.badRequest("invalid_last_event_id", "Last-Event-ID must be an event id this stream sent.")
+        }
+        return value
+    }
+}

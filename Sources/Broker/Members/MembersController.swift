@@ -1,0 +1,155 @@
+import BrokerStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MXPlatform
+import NIOCore
+
+/// The caller's members: listed from the store (refreshed from MX when stale), refreshed,
+/// aggregated and disconnected; and `DELETE /v1/me`, which erases the caller.
+struct MembersController {
+    let provisioner: UserProvisioner
+    let store: any Store
+    let sync: MemberSync
+    /// How old the store's view of a user's members may get before a read goes to MX again.
+    let refreshInterval: TimeInterval
+
+    /// MX asks integrators to poll a connecting member no faster than this.
+    static let pollInterval: TimeInterval = 3
+
+    func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
+        group.get("members", use: list)
+        group.get("members/:member_guid", use: read)
+        group.post("members/:member_guid/aggregate", use: aggregate)
+        group.delete("members/:member_guid", use: disconnect)
+        group.delete("me", use: erase)
+    }
+
+    @Sendable func list(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        let query = try ReadQuery(request, dates: false)
+        guard let user = try await provisioner.existingUser(subject: try context.requireSubject()) else {
+            return Self.json(MemberList(members: [], query: query))
+        }
+        var members = try await store.members(mxUserGUID: user.mxUserGUID)
+        if needsSync(user: user, members: members) {
+            try await sync.syncAll(mxUserGUID: user.mxUserGUID)
+            members = try await store.members(mxUserGUID: user.mxUserGUID)
+        }
+        return Self.json(MemberList(members: members, query: query))
+    }
+
+    @Sendable func read(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        let (user, guid) = try await callerAndMember(context)
+        if let stored = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID), isFresh(stored) {
+            return Self.json(["member": MemberView(member: stored)])
+        }
+        return Self.json(["member": MemberView(member: try await sync.refresh(memberGUID: guid, mxUserGUID: user.mxUserGUID))])
+    }
+
+    @Sendable func aggregate(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        let (user, guid) = try await callerAndMember(context)
+        let requestedAt = Date()
+        let answer: MXMember
+        do {
+            answer = try await sync.mx.aggregateMember(userGUID: user.mxUserGUID, memberGUID: guid)
+        } catch let error as MXError where error.kind == .conflict {
+            throw BrokerError(.conflict, "aggregation_conflict", "Another job is running on this member; try again when it has finished.")
+        }
+        let member = try await sync.apply(answer, mxUserGUID: user.mxUserGUID)
+        let started = member.aggregatedAt.flatMap(ISO8601.date(from:)).map { $0 >= requestedAt.addingTimeInterval(-2) } ?? true
+        let body = AggregationAnswer(aggregation: started ? "started" : "already_running", member: MemberView(member: member))
+        return Self.json(body, status: .accepted)
+    }
+
+    @Sendable func disconnect(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        let (user, guid) = try await callerAndMember(context)
+        do {
+            try await sync.mx.deleteMember(userGUID: user.mxUserGUID, memberGUID: guid)
+        } catch let error as MXError where error.kind == .notFound {
+            guard try await sync.forget(memberGUID: guid, mxUserGUID: user.mxUserGUID) else {
+                throw BrokerError.notFound("No such member for this user.")
+            }
+            return Response(status: .noContent)
+        }
+        try await sync.forget(memberGUID: guid, mxUserGUID: user.mxUserGUID)
+        context.logger.info("Disconnected member", metadata: ["mx.member.guid": "\(guid)"])
+        return Response(status: .noContent)
+    }
+
+    @Sendable func erase(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        let subject = try context.requireSubject()
+        if let user = try await provisioner.existingUser(subject: subject) {
+            do {
+                try await sync.mx.deleteUser(userGUID: user.mxUserGUID)
+            } catch let error as MXError where error.kind == .notFound {
+                context.logger.info("MX user already gone", metadata: ["mx.user.guid": "\(user.mxUserGUID)"])
+            }
+            try await store.deleteUser(subject: subject)
+            context.logger.info("Erased user", metadata: ["mx.user.guid": "\(user.mxUserGUID)"])
+        }
+        return Response(status: .noContent)
+    }
+
+    private func callerAndMember(_ context: BrokerRequestContext) async throws -> (StoredUser, String) {
+        let guid = try context.parameters.require("member_guid")
+        guard Identifier.isValid(guid), let user = try await provisioner.existingUser(subject: try context.requireSubject()) else {
+            throw BrokerError.notFound("No such member for this user.")
+        }
+        return (user, guid)
+    }
+
+    /// A whole-list read from MX is due when the last one is older than the refresh interval, or
+    /// older than MX's polling interval while a member is still connecting.
+    private func needsSync(user: StoredUser, members: [MemberRecord]) -> Bool {
+        guard let synced = user.membersSyncedAt else { return true }
+        let age = Date().timeIntervalSince(synced)
+        return age >= refreshInterval || (age >= Self.pollInterval && members.contains(where: Self.isSettling))
+    }
+
+    private func isFresh(_ member: MemberRecord) -> Bool {
+        let age = Date().timeIntervalSince(member.refreshedAt)
+        return age < (Self.isSettling(member) ? Self.pollInterval : refreshInterval)
+    }
+
+    private static func isSettling(_ member: MemberRecord) -> Bool {
+        member.isBeingAggregated || ActionRequired(connectionStatus: member.connectionStatus) == .wait
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json", .cacheControl: "private, no-cache"],
+            body: .init(byteBuffer: ByteBuffer(string: jsonText(value)))
+        )
+    }
+}
+
+/// `{"members": [...], "pagination": {...}}` over the store's members, paged like MX.
+private struct MemberList: Encodable {
+    let members: [MemberView]
+    let pagination: [String: Int]
+
+    init(members all: [MemberRecord], query: ReadQuery) {
+        let perPage = query.recordsPerPage ?? 25
+        let page = query.page ?? 1
+        let start = min((page - 1) * perPage, all.count)
+        members = all[start..<min(start + perPage, all.count)].map(MemberView.init(member:))
+        pagination = [
+            "current_page": page, "per_page": perPage, "total_entries": all.count,
+            "total_pages": max(1, (all.count + perPage - 1) / perPage),
+        ]
+    }
+}
+
+private struct AggregationAnswer: Encodable {
+    let aggregation: String
+    let member: MemberView
+}
+
+/// MX's ISO 8601 timestamps.
+enum ISO8601 {
+    static func date(from text: String) -> Date? {
+        try? Date(text, strategy: .iso8601)
+    }
+}

@@ -1,0 +1,30 @@
+import BrokerStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Deletes relayed widget events and stream events past their retention, hourly.
+struct RetentionService: Service {
+    let store: any Store
+    let widgetEventRetention: TimeInterval
+    let eventRetention: TimeInterval
+    let logger: Logger
+
+    /// The first pass waits a minute, so start-up (and its migrations) comes first.
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let now = Date()
+            do {
+                let removed = try await store.prune(
+                    widgetEventsBefore: now.addingTimeInterval(-widgetEventRetention),
+                    eventsBefore: now.addingTimeInterval(-eventRetention)
+                )
+                if removed > 0 { logger.info("Pruned old events", metadata: ["store.rows_removed": "\(removed)"]) }
+            } catch {
+                logger.warning("Pruning old events failed", metadata: ["error.type": "\(type(of: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import BrokerStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MXPlatform
+import NIOCore
+
+/// `POST /v1/widget_events`: widget events relayed by the front end, one or a batch of up to 50.
+///
+/// Relayed events are untrusted: an event naming another user's `user_guid` is refused (403), and
+/// the member events (`memberConnected`, `memberStatusUpdate`, `memberDeleted`) only change
+/// anything after the member is read again from MX under the caller's own user guid.
+struct WidgetEventsController {
+    let provisioner: UserProvisioner
+    let store: any Store
+    let sync: MemberSync
+    let maxBodyBytes: Int
+
+    static let maxBatch = 50
+
+    func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
+        group.post("widget_events", use: relay)
+    }
+
+    @Sendable func relay(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        let body = try await JSONBody.read(request, limit: maxBodyBytes)
+        let isBatch: Bool
+        let events: [RelayedWidgetEvent]
+        switch body {
+        case .array(let items):
+            guard (1...Self.maxBatch).contains(items.count) else {
+                throw BrokerError.badRequest("invalid_batch", "A batch holds 1 to \(Self.maxBatch) events.")
+            }
+            isBatch = true
+            var parsed: [RelayedWidgetEvent] = []
+            for (index, item) in items.enumerated() {
+                do {
+                    parsed.append(try RelayedWidgetEvent(item))
+                } catch {
+                    throw BrokerError(error.status, error.code, "Event \(index): \(error.message)")
+                }
+            }
+            events = parsed
+        default:
+            isBatch = false
+            events = [try RelayedWidgetEvent(body)]
+        }
+        let user = try await provisioner.user(subject: try context.requireSubject())
+        for event in events where event.claimedUserGUID != nil && event.claimedUserGUID != .string(user.mxUserGUID) {
+            throw BrokerError(.forbidden, "foreign_user_guid", "\(event.type) names a user_guid that is not the caller's.")
+        }
+        var outcomes: [Outcome] = []
+        for event in events {
+            do {
+                outcomes.append(try await handle(event, user: user, logger: context.logger))
+            } catch let error as BrokerError where isBatch && error.status == .notFound {
+                outcomes.append(Outcome(type: event.type, known: event.known, recorded: false, action: "rejected", member: nil, error: error.code))
+            }
+        }
+        return Response(
+            status: .accepted,
+            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: jsonText(["events": outcomes])))
+        )
+    }
+
+    /// Acts on one event (members are confirmed with MX first), then records it.
+    private func handle(_ event: RelayedWidgetEvent, user: StoredUser, logger: Logger) async throws -> Outcome {
+        var action = "recorded"
+        var member: MemberRecord?
+        switch event.known ? event.type : "" {
+        case "mx/connect/memberConnected", "mx/connect/memberStatusUpdate":
+            member = try await sync.refresh(memberGUID: try memberGUID(of: event), mxUserGUID: user.mxUserGUID)
+            action = "member_refreshed"
+        case "mx/connect/memberDeleted":
+            let guid = try memberGUID(of: event)
+            let wasKnown = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID) != nil
+            do {
+                member = try await sync.refresh(memberGUID: guid, mxUserGUID: user.mxUserGUID)
+                action = "member_still_exists"
+            } catch let error as BrokerError where error.status == .notFound && wasKnown {
+                action = "member_deleted"
+            }
+        default:
+            break
+        }
+        try await store.recordWidgetEvents([
+            WidgetEventRecord(
+                mxUserGUID: user.mxUserGUID,
+                type: event.type,
+                known: event.known,
+                metadata: jsonText(event.metadata),
+                receivedAt: Date()
+            )
+        ])
+        logger.debug("Relayed widget event", metadata: ["widget.event.type": "\(event.type)", "widget.event.action": "\(action)"])
+        return Outcome(type: event.type, known: event.known, recorded: true, action: action, member: member.map(MemberView.init(member:)), error: nil)
+    }
+
+    private func memberGUID(of event: RelayedWidgetEvent) throws(BrokerError) -> String {
+        guard let guid = event.metadata["member_guid"]?.stringValue, Identifier.isValid(guid) else {
+            throw BrokerError.notFound("No such member for this user.")
+        }
+        return guid
+    }
+
+    /// What became of one relayed event.
+    struct Outcome: Encodable {
+        let type: String
+        let known: Bool
+        let recorded: Bool
+        /// `recorded`, `member_refreshed`, `member_deleted`, `member_still_exists` or `rejected`.
+        let action: String
+        let member: MemberView?
+        let error: String?
+    }
+}
