@@ -99,8 +99,14 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
     )
     .addRoutes(to: api)
     ReadController(provisioner: provisioner, mx: mx).addRoutes(to: api)
-    MembersController(provisioner: provisioner, store: store, sync: sync, refreshInterval: configuration.memberRefreshInterval)
-        .addRoutes(to: api)
+    MembersController(
+        provisioner: provisioner,
+        store: store,
+        sync: sync,
+        refreshInterval: configuration.memberRefreshInterval,
+        pollInterval: configuration.memberPollInterval
+    )
+    .addRoutes(to: api)
     WidgetEventsController(provisioner: provisioner, store: store, sync: sync, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: api)
     EventStreamController(provisioner: provisioner, store: store, hub: hub, verifier: verifier, eventsTokens: eventsTokens)

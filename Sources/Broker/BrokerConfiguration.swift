@@ -24,6 +24,8 @@ import MXSandbox
 /// - `ALLOWED_REDIRECT_URL_PREFIXES`: comma-separated prefixes a widget `client_redirect_url` may start with.
 /// - `MEMBER_REFRESH_SECONDS` (default 60): how old the stored view of members may get before a
 ///   read goes to MX again.
+/// - `MEMBER_POLL_SECONDS` (default 3): how soon a connecting member, or one waiting for the
+///   user, may be read from MX again.
 /// - `SSE_HEARTBEAT_SECONDS` (default 15), `EVENTS_TOKEN_SECONDS` (default 120): event streams.
 /// - `WIDGET_EVENT_RETENTION_DAYS` (default 30), `EVENT_RETENTION_HOURS` (default 72): how long
 ///   relayed widget events and stream events are kept.
@@ -54,6 +56,7 @@ public struct BrokerConfiguration: Sendable {
     public var maxBodyBytes: Int
     public var logLevel: Logger.Level
     public var memberRefreshInterval: TimeInterval
+    public var memberPollInterval: TimeInterval
     public var heartbeatInterval: Duration
     public var eventsTokenLifetime: TimeInterval
     public var widgetEventRetention: TimeInterval
@@ -111,8 +114,9 @@ public struct BrokerConfiguration: Sendable {
         maxBodyBytes = try reader.integer("MAX_BODY_BYTES", default: 65_536, range: 1024...(16 << 20))
         logLevel = try reader.choice("LOG_LEVEL", default: .info)
         memberRefreshInterval = try reader.number("MEMBER_REFRESH_SECONDS", default: 60, range: 0...86_400)
+        memberPollInterval = try reader.number("MEMBER_POLL_SECONDS", default: 3, range: 0...3600)
         heartbeatInterval = .milliseconds(Int64(try reader.number("SSE_HEARTBEAT_SECONDS", default: 15, range: 0.05...3600) * 1000))
-        eventsTokenLifetime = try reader.number("EVENTS_TOKEN_SECONDS", default: 120, range: 5...86_400)
+        eventsTokenLifetime = try reader.number("EVENTS_TOKEN_SECONDS", default: 120, range: 1...86_400)
         widgetEventRetention = try reader.number("WIDGET_EVENT_RETENTION_DAYS", default: 30, range: 0...3650) * 86_400
         eventRetention = try reader.number("EVENT_RETENTION_HOURS", default: 72, range: 1...87_600) * 3600
     }

@@ -16,7 +16,9 @@ let testSecret = "test-secret-0123456789-abcdefghijklmnop"
 /// The environment of a broker with its embedded sandbox, in a fresh data folder.
 func sandboxEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("broker-\(UUID().uuidString)").path
-    var environment = ["DATA_DIR": directory, "PORT": "0", "SANDBOX_CONNECT_SECONDS": "0.3", "JWT_HS256_SECRET": testSecret]
+    var environment = [
+        "DATA_DIR": directory, "PORT": "0", "SANDBOX_CONNECT_SECONDS": "0.3", "MEMBER_POLL_SECONDS": "0.1", "JWT_HS256_SECRET": testSecret,
+    ]
     environment.merge(extra) { _, new in new }
     return environment
 }

@@ -15,8 +15,9 @@ struct MembersController {
     /// How old the store's view of a user's members may get before a read goes to MX again.
     let refreshInterval: TimeInterval
 
-    /// MX asks integrators to poll a connecting member no faster than this.
-    static let pollInterval: TimeInterval = 3
+    /// How soon a member that is connecting or needs the user may be read from MX again (MX
+    /// asks for no faster than every 3 seconds).
+    let pollInterval: TimeInterval
 
     func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
         group.get("members", use: list)
@@ -49,7 +50,7 @@ struct MembersController {
 
     @Sendable func aggregate(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let (user, guid) = try await callerAndMember(context)
-        let requestedAt = Date()
+        let before = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID)
         let answer: MXMember
         do {
             answer = try await sync.mx.aggregateMember(userGUID: user.mxUserGUID, memberGUID: guid)
@@ -57,7 +58,7 @@ struct MembersController {
             throw BrokerError(.conflict, "aggregation_conflict", "Another job is running on this member; try again when it has finished.")
         }
         let member = try await sync.apply(answer, mxUserGUID: user.mxUserGUID)
-        let started = member.aggregatedAt.flatMap(ISO8601.date(from:)).map { $0 >= requestedAt.addingTimeInterval(-2) } ?? true
+        let started = !(before?.isBeingAggregated ?? false) || before?.aggregatedAt != member.aggregatedAt
         let body = AggregationAnswer(aggregation: started ? "started" : "already_running", member: MemberView(member: member))
         return Self.json(body, status: .accepted)
     }
@@ -104,16 +105,18 @@ struct MembersController {
     private func needsSync(user: StoredUser, members: [MemberRecord]) -> Bool {
         guard let synced = user.membersSyncedAt else { return true }
         let age = Date().timeIntervalSince(synced)
-        return age >= refreshInterval || (age >= Self.pollInterval && members.contains(where: Self.isSettling))
+        return age >= refreshInterval || (age >= pollInterval && members.contains(where: Self.isSettling))
     }
 
     private func isFresh(_ member: MemberRecord) -> Bool {
         let age = Date().timeIntervalSince(member.refreshedAt)
-        return age < (Self.isSettling(member) ? Self.pollInterval : refreshInterval)
+        return age < (Self.isSettling(member) ? pollInterval : refreshInterval)
     }
 
+    /// Connecting, aggregating, or waiting for the user: its status may change any moment.
     private static func isSettling(_ member: MemberRecord) -> Bool {
-        member.isBeingAggregated || ActionRequired(connectionStatus: member.connectionStatus) == .wait
+        let action = ActionRequired(connectionStatus: member.connectionStatus)
+        return member.isBeingAggregated || (action != .none && action != .terminal)
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
@@ -145,11 +148,4 @@ private struct MemberList: Encodable {
 private struct AggregationAnswer: Encodable {
     let aggregation: String
     let member: MemberView
-}
-
-/// MX's ISO 8601 timestamps.
-enum ISO8601 {
-    static func date(from text: String) -> Date? {
-        try? Date(text, strategy: .iso8601)
-    }
 }
