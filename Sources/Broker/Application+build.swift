@@ -65,6 +65,16 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
     let hub = EventHub(heartbeat: configuration.heartbeatInterval)
     let sync = MemberSync(store: store, mx: mx, hub: hub)
     let eventsTokens = await EventsTokenIssuer(secret: userIDSecret, lifetime: configuration.eventsTokenLifetime)
+    let webhookWakeUp = WebhookWakeUp()
+    let webhookCredentials: WebhookCredentials? =
+        if let username = configuration.webhookUsername, let password = configuration.webhookPassword {
+            WebhookCredentials(username: username, password: password)
+        } else {
+            nil
+        }
+    if webhookCredentials == nil {
+        logger.warning("MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD are not set: every webhook delivery will be refused")
+    }
 
     let router = Router(context: BrokerRequestContext.self)
     router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
@@ -111,14 +121,29 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
         .addRoutes(to: api)
     EventStreamController(provisioner: provisioner, store: store, hub: hub, verifier: verifier, eventsTokens: eventsTokens)
         .addRoutes(stream: streams, authenticated: api)
+    WebhookReceiver(
+        store: store,
+        credentials: webhookCredentials,
+        sources: WebhookSourcePolicy(
+            allowed: configuration.webhookAllowedSources.compactMap(CIDRRange.init),
+            trustedProxies: configuration.trustedProxies.compactMap(CIDRRange.init)
+        ),
+        maxBodyBytes: configuration.maxBodyBytes,
+        wakeUp: webhookWakeUp
+    )
+    .addRoutes(to: streams)
+    if let adminToken = configuration.adminToken {
+        AdminWebhooksController(store: store, adminToken: adminToken, wakeUp: webhookWakeUp).addRoutes(to: router.group("v1/admin"))
+    }
 
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         onServerRunning: { channel in
             let address = ListeningAddress(channel.localAddress)
-            if sandbox != nil {
+            if let sandbox {
                 mxBaseURL.bind("http://\(address.reachableHostPort)/sandbox/mx")
+                await sandbox.setWebhookTarget("http://\(address.reachableHostPort)/v1/webhooks/mx")
                 logger.notice(
                     "ConnectBroker listening; the embedded MX sandbox stands in for MX",
                     metadata: ["server.url": "http://\(address.hostPort)", "mx.base_url": "http://\(address.reachableHostPort)/sandbox/mx"]
@@ -135,6 +160,19 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
     app.addServices(
         HTTPClientService(client: httpClient),
         EventHubService(hub: hub),
+        WebhookProcessor(
+            store: store,
+            handler: WebhookHandler(store: store, sync: sync),
+            settings: WebhookProcessing(
+                maxAttempts: configuration.webhookMaxAttempts,
+                retryBase: configuration.webhookRetryBase,
+                retryMax: configuration.webhookRetryMax,
+                lease: configuration.webhookLease,
+                concurrency: configuration.webhookConcurrency
+            ),
+            wakeUp: webhookWakeUp,
+            logger: logger
+        ),
         RetentionService(
             store: store,
             widgetEventRetention: configuration.widgetEventRetention,
@@ -172,7 +210,9 @@ struct ListeningAddress {
 }
 
 /// Shuts the MX HTTP client down when the application stops.
-struct HTTPClientService: Service {
+struct HTTPClientService: Service, CustomStringConvertible {
+    var description: String { "HTTPClientService" }
+
     let client: HTTPClient
 
     func run() async throws {

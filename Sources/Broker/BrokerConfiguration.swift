@@ -29,6 +29,14 @@ import MXSandbox
 /// - `SSE_HEARTBEAT_SECONDS` (default 15), `EVENTS_TOKEN_SECONDS` (default 120): event streams.
 /// - `WIDGET_EVENT_RETENTION_DAYS` (default 30), `EVENT_RETENTION_HOURS` (default 72): how long
 ///   relayed widget events and stream events are kept.
+/// - `MX_WEBHOOK_USERNAME`, `MX_WEBHOOK_PASSWORD` / `_FILE`: the Basic credentials MX sends with
+///   webhooks (with the embedded sandbox they default to the sandbox's); without them, outside
+///   sandbox mode, every delivery is refused.
+/// - `MX_WEBHOOK_ALLOWED_CIDRS`: comma-separated source ranges allowed to deliver webhooks;
+///   `TRUSTED_PROXY_CIDRS`: proxies whose `X-Forwarded-For` is believed.
+/// - `WEBHOOK_MAX_ATTEMPTS` (default 8), `WEBHOOK_RETRY_BASE_SECONDS` (5), `WEBHOOK_RETRY_MAX_SECONDS`
+///   (3600), `WEBHOOK_LEASE_SECONDS` (120), `WEBHOOK_CONCURRENCY` (4): inbox processing.
+/// - `ADMIN_TOKEN` / `_FILE`: enables the admin API (`/v1/admin/…`) for this bearer token.
 /// - `MAX_BODY_BYTES` (default 65536), `LOG_LEVEL` (default `info`).
 public struct BrokerConfiguration: Sendable {
     /// How the broker reaches MX.
@@ -61,6 +69,17 @@ public struct BrokerConfiguration: Sendable {
     public var eventsTokenLifetime: TimeInterval
     public var widgetEventRetention: TimeInterval
     public var eventRetention: TimeInterval
+    /// `nil`: refuse every webhook delivery.
+    public var webhookUsername: String?
+    public var webhookPassword: Secret?
+    public var webhookAllowedSources: [String]
+    public var trustedProxies: [String]
+    public var webhookMaxAttempts: Int
+    public var webhookRetryBase: TimeInterval
+    public var webhookRetryMax: TimeInterval
+    public var webhookLease: TimeInterval
+    public var webhookConcurrency: Int
+    public var adminToken: Secret?
 
     /// Whether the embedded sandbox stands in for MX (and development conveniences are on).
     public var usesEmbeddedSandbox: Bool {
@@ -119,17 +138,47 @@ public struct BrokerConfiguration: Sendable {
         eventsTokenLifetime = try reader.number("EVENTS_TOKEN_SECONDS", default: 120, range: 1...86_400)
         widgetEventRetention = try reader.number("WIDGET_EVENT_RETENTION_DAYS", default: 30, range: 0...3650) * 86_400
         eventRetention = try reader.number("EVENT_RETENTION_HOURS", default: 72, range: 1...87_600) * 3600
+
+        webhookUsername = reader.string("MX_WEBHOOK_USERNAME")
+        webhookPassword = try reader.secret("MX_WEBHOOK_PASSWORD")
+        guard (webhookUsername == nil) == (webhookPassword == nil) else {
+            throw ConfigurationError("Set both MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD (or MX_WEBHOOK_PASSWORD_FILE), or neither.")
+        }
+        if webhookUsername == nil, case .embeddedSandbox(let sandbox) = mx {
+            webhookUsername = sandbox.webhookUsername
+            webhookPassword = Secret(sandbox.webhookPassword)
+        }
+        webhookAllowedSources = reader.list("MX_WEBHOOK_ALLOWED_CIDRS")
+        trustedProxies = reader.list("TRUSTED_PROXY_CIDRS")
+        for (key, ranges) in [("MX_WEBHOOK_ALLOWED_CIDRS", webhookAllowedSources), ("TRUSTED_PROXY_CIDRS", trustedProxies)] {
+            if let bad = ranges.first(where: { CIDRRange($0) == nil }) {
+                throw ConfigurationError("\(key) has an entry that is not an address range like 203.0.113.0/24: \(bad)")
+            }
+        }
+        webhookMaxAttempts = try reader.integer("WEBHOOK_MAX_ATTEMPTS", default: 8, range: 1...100)
+        webhookRetryBase = try reader.number("WEBHOOK_RETRY_BASE_SECONDS", default: 5, range: 0.001...86_400)
+        webhookRetryMax = try reader.number("WEBHOOK_RETRY_MAX_SECONDS", default: 3600, range: 0.001...604_800)
+        webhookLease = try reader.number("WEBHOOK_LEASE_SECONDS", default: 120, range: 0.1...86_400)
+        webhookConcurrency = try reader.integer("WEBHOOK_CONCURRENCY", default: 4, range: 1...256)
+        adminToken = try reader.secret("ADMIN_TOKEN")
+        if let adminToken, adminToken.value.utf8.count < 16 {
+            throw ConfigurationError("ADMIN_TOKEN must be at least 16 characters long.")
+        }
     }
 
     /// The MX sandbox's settings from `SANDBOX_MX_CLIENT_ID`, `SANDBOX_MX_API_KEY`,
-    /// `SANDBOX_CONNECT_SECONDS` and `SANDBOX_PUBLIC_URL`.
+    /// `SANDBOX_CONNECT_SECONDS`, `SANDBOX_PUBLIC_URL` and the `SANDBOX_WEBHOOK_…` keys.
     public static func sandboxConfiguration(environment: [String: String]) throws(ConfigurationError) -> SandboxConfiguration {
         let reader = EnvironmentReader(environment)
         return SandboxConfiguration(
             clientID: reader.string("SANDBOX_MX_CLIENT_ID") ?? SandboxConfiguration.defaultClientID,
             apiKey: reader.string("SANDBOX_MX_API_KEY") ?? SandboxConfiguration.defaultAPIKey,
             connectDelay: .milliseconds(Int64(try reader.number("SANDBOX_CONNECT_SECONDS", default: 3, range: 0...3600) * 1000)),
-            publicBaseURL: reader.string("SANDBOX_PUBLIC_URL")
+            publicBaseURL: reader.string("SANDBOX_PUBLIC_URL"),
+            webhookURL: reader.string("SANDBOX_WEBHOOK_URL"),
+            webhookUsername: reader.string("SANDBOX_WEBHOOK_USERNAME") ?? SandboxConfiguration.defaultWebhookUsername,
+            webhookPassword: reader.string("SANDBOX_WEBHOOK_PASSWORD") ?? SandboxConfiguration.defaultWebhookPassword,
+            webhookRetryScale: try reader.number("SANDBOX_WEBHOOK_RETRY_SCALE", default: 1, range: 0.000_001...1)
         )
     }
 

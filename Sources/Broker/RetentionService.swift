@@ -4,7 +4,9 @@ import Logging
 import ServiceLifecycle
 
 /// Deletes relayed widget events and stream events past their retention, hourly.
-struct RetentionService: Service {
+struct RetentionService: Service, CustomStringConvertible {
+    var description: String { "RetentionService" }
+
     let store: any Store
     let widgetEventRetention: TimeInterval
     let eventRetention: TimeInterval

@@ -36,6 +36,8 @@ public struct MemberRecord: Sendable, Equatable {
     public var successfullyAggregatedAt: String?
     /// When this record was last confirmed with MX.
     public var refreshedAt: Date
+    /// The `completed_at` (unix seconds) of the newest data webhook applied to this member.
+    public var lastCompletedAt: Int64?
 
     public init(
         guid: String,
@@ -46,7 +48,8 @@ public struct MemberRecord: Sendable, Equatable {
         isBeingAggregated: Bool,
         aggregatedAt: String?,
         successfullyAggregatedAt: String?,
-        refreshedAt: Date
+        refreshedAt: Date,
+        lastCompletedAt: Int64? = nil
     ) {
         self.guid = guid
         self.mxUserGUID = mxUserGUID
@@ -57,6 +60,7 @@ public struct MemberRecord: Sendable, Equatable {
         self.aggregatedAt = aggregatedAt
         self.successfullyAggregatedAt = successfullyAggregatedAt
         self.refreshedAt = refreshedAt
+        self.lastCompletedAt = lastCompletedAt
     }
 }
 
@@ -108,5 +112,86 @@ public struct WidgetEventRecord: Sendable, Equatable {
         self.known = known
         self.metadata = metadata
         self.receivedAt = receivedAt
+    }
+}
+
+/// A webhook delivery from MX, as received.
+public struct WebhookDelivery: Sendable, Equatable {
+    /// Identifies the delivery across MX's retries: `(type, action, member_guid, completed_at)`,
+    /// or a hash of the canonical body when those are missing.
+    public let dedupKey: String
+    public let type: String?
+    public let action: String?
+    public let mxUserGUID: String?
+    public let memberGUID: String?
+    /// The body as MX sent it.
+    public let body: String
+    public let receivedAt: Date
+
+    public init(dedupKey: String, type: String?, action: String?, mxUserGUID: String?, memberGUID: String?, body: String, receivedAt: Date) {
+        self.dedupKey = dedupKey
+        self.type = type
+        self.action = action
+        self.mxUserGUID = mxUserGUID
+        self.memberGUID = memberGUID
+        self.body = body
+        self.receivedAt = receivedAt
+    }
+}
+
+/// Where a webhook stands in the inbox.
+public enum WebhookStatus: String, Sendable, CaseIterable, Codable {
+    /// Waiting to be processed (first time, or again after a failure).
+    case pending
+    /// Claimed by a worker until its lease expires.
+    case processing
+    /// Done: its effects are stored and announced.
+    case processed
+    /// Done: about nothing the broker knows (an unknown user or member, an unhandled type).
+    case ignored
+    /// Failed too often; kept for inspection and replay.
+    case dead
+}
+
+/// Whether an enqueued delivery was new.
+public enum EnqueueResult: Sendable, Equatable {
+    /// Stored for processing, with its inbox id.
+    case accepted(Int64)
+    /// Seen before (MX retried it); counted, not processed again.
+    case duplicate(Int64)
+}
+
+/// A webhook in the inbox.
+public struct InboxItem: Sendable, Equatable {
+    public let id: Int64
+    public let delivery: WebhookDelivery
+    public let status: WebhookStatus
+    /// Processing attempts so far.
+    public let attempts: Int
+    /// How many times MX delivered it again.
+    public let duplicates: Int
+    public let nextAttemptAt: Date
+    /// The last failure, or why it was ignored.
+    public let note: String?
+    public let processedAt: Date?
+
+    public init(
+        id: Int64,
+        delivery: WebhookDelivery,
+        status: WebhookStatus,
+        attempts: Int,
+        duplicates: Int,
+        nextAttemptAt: Date,
+        note: String?,
+        processedAt: Date?
+    ) {
+        self.id = id
+        self.delivery = delivery
+        self.status = status
+        self.attempts = attempts
+        self.duplicates = duplicates
+        self.nextAttemptAt = nextAttemptAt
+        self.note = note
+        self.processedAt = processedAt
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-/// The embedded store: one SQLite file in WAL mode (many readers, one writer).
+/// The embedded store: one SQLite file in WAL mode (many readers, one writer), synchronous so
+/// that a committed write survives a crash of the process or of the machine.
 public final class SQLiteStore: Store {
     private let database: DatabasePool
     private let migrator: DatabaseMigrator
@@ -11,7 +12,7 @@ public final class SQLiteStore: Store {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         database = try DatabasePool(path: path, configuration: configuration)
         migrator = SQLiteSchema.migrator
@@ -33,6 +34,12 @@ public final class SQLiteStore: Store {
     public func user(subject: String) async throws -> StoredUser? {
         try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM users WHERE app_user_id = ?", arguments: [subject]).map(Self.storedUser)
+        }
+    }
+
+    public func user(mxUserGUID: String) async throws -> StoredUser? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE mx_user_guid = ?", arguments: [mxUserGUID]).map(Self.storedUser)
         }
     }
 
@@ -64,7 +71,7 @@ public final class SQLiteStore: Store {
             guard let guid = try String.fetchOne(db, sql: "SELECT mx_user_guid FROM users WHERE app_user_id = ?", arguments: [subject]) else {
                 return
             }
-            for table in ["members", "events", "widget_events"] {
+            for table in ["members", "deleted_members", "events", "widget_events"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE mx_user_guid = ?", arguments: [guid])
             }
             try db.execute(sql: "DELETE FROM users WHERE app_user_id = ?", arguments: [subject])
@@ -93,21 +100,24 @@ public final class SQLiteStore: Store {
             try db.execute(
                 sql: """
                     INSERT INTO members (member_guid, mx_user_guid, institution_code, name, connection_status, is_being_aggregated,
-                        aggregated_at, successfully_aggregated_at, refreshed_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        aggregated_at, successfully_aggregated_at, refreshed_at, last_completed_at, created_at)
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                    WHERE EXISTS (SELECT 1 FROM users WHERE mx_user_guid = ?)
+                        AND NOT EXISTS (SELECT 1 FROM deleted_members WHERE member_guid = ?)
                     ON CONFLICT (member_guid) DO UPDATE SET
                         institution_code = excluded.institution_code, name = excluded.name,
                         connection_status = excluded.connection_status, is_being_aggregated = excluded.is_being_aggregated,
                         aggregated_at = excluded.aggregated_at, successfully_aggregated_at = excluded.successfully_aggregated_at,
-                        refreshed_at = excluded.refreshed_at
+                        refreshed_at = excluded.refreshed_at, last_completed_at = excluded.last_completed_at
                     WHERE members.mx_user_guid = excluded.mx_user_guid
                     """,
                 arguments: [
                     member.guid, member.mxUserGUID, member.institutionCode, member.name, member.connectionStatus,
                     member.isBeingAggregated, member.aggregatedAt, member.successfullyAggregatedAt,
-                    member.refreshedAt.timeIntervalSince1970, now,
+                    member.refreshedAt.timeIntervalSince1970, member.lastCompletedAt, now, member.mxUserGUID, member.guid,
                 ]
             )
+            guard db.changesCount > 0 else { return [] }
             return try Self.append(events, for: member.mxUserGUID, at: now, in: db)
         }
     }
@@ -115,7 +125,12 @@ public final class SQLiteStore: Store {
     public func deleteMember(guid: String, mxUserGUID: String, events: [NewEvent]) async throws -> [StoredEvent]? {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM members WHERE member_guid = ? AND mx_user_guid = ?", arguments: [guid, mxUserGUID])
-            guard db.changesCount > 0 else { return nil }
+            let existed = db.changesCount > 0
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO deleted_members (member_guid, mx_user_guid, deleted_at) VALUES (?, ?, ?)",
+                arguments: [guid, mxUserGUID, Date().timeIntervalSince1970]
+            )
+            guard existed else { return nil }
             return try Self.append(events, for: mxUserGUID, at: Date().timeIntervalSince1970, in: db)
         }
     }
@@ -158,6 +173,110 @@ public final class SQLiteStore: Store {
         }
     }
 
+    // MARK: Webhook inbox
+
+    public func enqueueWebhook(_ delivery: WebhookDelivery) async throws -> EnqueueResult {
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_inbox (dedup_key, type, action, mx_user_guid, member_guid, body, status, next_attempt_at, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                    ON CONFLICT (dedup_key) DO UPDATE SET duplicates = duplicates + 1
+                    """,
+                arguments: [
+                    delivery.dedupKey, delivery.type, delivery.action, delivery.mxUserGUID, delivery.memberGUID, delivery.body,
+                    delivery.receivedAt.timeIntervalSince1970, delivery.receivedAt.timeIntervalSince1970,
+                ]
+            )
+            let row = try Row.fetchOne(db, sql: "SELECT id, duplicates FROM webhook_inbox WHERE dedup_key = ?", arguments: [delivery.dedupKey])!
+            let id: Int64 = row["id"]
+            return (row["duplicates"] as Int) == 0 ? .accepted(id) : .duplicate(id)
+        }
+    }
+
+    public func claimWebhooks(limit: Int, lease: TimeInterval, now: Date) async throws -> [InboxItem] {
+        try await database.write { db in
+            let stamp = now.timeIntervalSince1970
+            let ids = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM webhook_inbox
+                    WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'processing' AND lease_expires_at <= ?)
+                    ORDER BY next_attempt_at, id LIMIT ?
+                    """,
+                arguments: [stamp, stamp, limit]
+            )
+            guard !ids.isEmpty else { return [] }
+            let list = ids.map(String.init).joined(separator: ",")
+            try db.execute(
+                sql: "UPDATE webhook_inbox SET status = 'processing', attempts = attempts + 1, lease_expires_at = ? WHERE id IN (\(list))",
+                arguments: [stamp + lease]
+            )
+            return try Row.fetchAll(db, sql: "SELECT * FROM webhook_inbox WHERE id IN (\(list)) ORDER BY id").map(Self.inboxItem)
+        }
+    }
+
+    public func finishWebhook(id: Int64, status: WebhookStatus, note: String?, now: Date) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE webhook_inbox SET status = ?, last_error = ?, processed_at = ?, lease_expires_at = NULL WHERE id = ?",
+                arguments: [status.rawValue, note, now.timeIntervalSince1970, id]
+            )
+        }
+    }
+
+    public func retryWebhook(id: Int64, error: String, at date: Date) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE webhook_inbox SET status = 'pending', last_error = ?, next_attempt_at = ?, lease_expires_at = NULL WHERE id = ?",
+                arguments: [error, date.timeIntervalSince1970, id]
+            )
+        }
+    }
+
+    public func webhooks(status: WebhookStatus?, page: Int, perPage: Int) async throws -> (items: [InboxItem], total: Int) {
+        try await database.read { db in
+            let filter = status.map { _ in "WHERE status = ?" } ?? ""
+            let arguments: StatementArguments = status.map { [$0.rawValue] } ?? []
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhook_inbox \(filter)", arguments: arguments) ?? 0
+            let items = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM webhook_inbox \(filter) ORDER BY id DESC LIMIT ? OFFSET ?",
+                arguments: arguments + [perPage, (page - 1) * perPage]
+            ).map(Self.inboxItem)
+            return (items, total)
+        }
+    }
+
+    public func webhook(id: Int64) async throws -> InboxItem? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM webhook_inbox WHERE id = ?", arguments: [id]).map(Self.inboxItem)
+        }
+    }
+
+    public func replayWebhook(id: Int64, now: Date) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE webhook_inbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_expires_at = NULL
+                    WHERE id = ? AND status <> 'processing'
+                    """,
+                arguments: [now.timeIntervalSince1970, id]
+            )
+            return db.changesCount > 0
+        }
+    }
+
+    public func webhookCounts() async throws -> [WebhookStatus: Int] {
+        try await database.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: WebhookStatus.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM webhook_inbox GROUP BY status") {
+                if let status = WebhookStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
     // MARK: Rows
 
     private static func append(_ events: [NewEvent], for mxUserGUID: String, at now: TimeInterval, in db: Database) throws -> [StoredEvent] {
@@ -196,7 +315,29 @@ public final class SQLiteStore: Store {
             isBeingAggregated: row["is_being_aggregated"],
             aggregatedAt: row["aggregated_at"],
             successfullyAggregatedAt: row["successfully_aggregated_at"],
-            refreshedAt: Date(timeIntervalSince1970: row["refreshed_at"])
+            refreshedAt: Date(timeIntervalSince1970: row["refreshed_at"]),
+            lastCompletedAt: row["last_completed_at"]
+        )
+    }
+
+    private static func inboxItem(_ row: Row) -> InboxItem {
+        InboxItem(
+            id: row["id"],
+            delivery: WebhookDelivery(
+                dedupKey: row["dedup_key"],
+                type: row["type"],
+                action: row["action"],
+                mxUserGUID: row["mx_user_guid"],
+                memberGUID: row["member_guid"],
+                body: row["body"],
+                receivedAt: Date(timeIntervalSince1970: row["received_at"])
+            ),
+            status: WebhookStatus(rawValue: row["status"]) ?? .pending,
+            attempts: row["attempts"],
+            duplicates: row["duplicates"],
+            nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
+            note: row["last_error"],
+            processedAt: (row["processed_at"] as Double?).map(Date.init(timeIntervalSince1970:))
         )
     }
 
@@ -269,6 +410,37 @@ enum SQLiteSchema {
                     );
                     CREATE INDEX widget_events_by_time ON widget_events (received_at);
                     CREATE INDEX widget_events_by_user ON widget_events (mx_user_guid);
+                    """
+            )
+        }
+        migrator.registerMigration("v3-webhook-inbox") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE members ADD COLUMN last_completed_at INTEGER;
+                    CREATE TABLE webhook_inbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        dedup_key TEXT NOT NULL UNIQUE,
+                        type TEXT,
+                        action TEXT,
+                        mx_user_guid TEXT,
+                        member_guid TEXT,
+                        body TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        duplicates INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        lease_expires_at REAL,
+                        last_error TEXT,
+                        received_at REAL NOT NULL,
+                        processed_at REAL
+                    );
+                    CREATE INDEX webhook_inbox_due ON webhook_inbox (status, next_attempt_at);
+                    CREATE TABLE deleted_members (
+                        member_guid TEXT PRIMARY KEY NOT NULL,
+                        mx_user_guid TEXT NOT NULL,
+                        deleted_at REAL NOT NULL
+                    );
+                    CREATE INDEX deleted_members_by_user ON deleted_members (mx_user_guid);
                     """
             )
         }

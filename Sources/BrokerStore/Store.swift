@@ -15,6 +15,8 @@ public protocol Store: Sendable {
 
     /// The MX user mapped to an app user, if one was made.
     func user(subject: String) async throws -> StoredUser?
+    /// The app user mapped to an MX user guid.
+    func user(mxUserGUID: String) async throws -> StoredUser?
     /// Records a mapping unless the subject has one already; returns the mapping that is stored.
     func insertUser(_ user: StoredUser) async throws -> StoredUser
     /// Records when the user's member list was last read whole from MX.
@@ -28,9 +30,12 @@ public protocol Store: Sendable {
     func members(mxUserGUID: String) async throws -> [MemberRecord]
     /// One of the user's members.
     func member(guid: String, mxUserGUID: String) async throws -> MemberRecord?
-    /// Inserts or replaces a member and appends `events` for its user, atomically.
+    /// Inserts or replaces a member and appends `events` for its user, atomically. Nothing is
+    /// written (and no event appended) for a user who is not stored, or a member that was
+    /// deleted: a read of MX that raced a deletion cannot bring the member back.
     func saveMember(_ member: MemberRecord, events: [NewEvent]) async throws -> [StoredEvent]
-    /// Removes one of the user's members and appends `events`, atomically; `nil` when there was none.
+    /// Removes one of the user's members for good and appends `events`, atomically; `nil` when
+    /// there was none.
     func deleteMember(guid: String, mxUserGUID: String, events: [NewEvent]) async throws -> [StoredEvent]?
 
     // MARK: Events
@@ -44,4 +49,24 @@ public protocol Store: Sendable {
     /// Deletes relayed widget events received before `widgetEventsBefore` and events created
     /// before `eventsBefore`; returns how many rows went.
     func prune(widgetEventsBefore: Date, eventsBefore: Date) async throws -> Int
+
+    // MARK: Webhook inbox
+
+    /// Commits a delivery, or counts it as a duplicate when its dedup key is known.
+    func enqueueWebhook(_ delivery: WebhookDelivery) async throws -> EnqueueResult
+    /// Leases up to `limit` due deliveries (pending and due, or processing with an expired lease)
+    /// to the caller for `lease` seconds, counting an attempt on each.
+    func claimWebhooks(limit: Int, lease: TimeInterval, now: Date) async throws -> [InboxItem]
+    /// Ends processing of a delivery as `processed`, `ignored` or `dead`, with a note.
+    func finishWebhook(id: Int64, status: WebhookStatus, note: String?, now: Date) async throws
+    /// Puts a failed delivery back, due again at `date`.
+    func retryWebhook(id: Int64, error: String, at date: Date) async throws
+    /// One page of the inbox, newest first, optionally of one status; and how many match.
+    func webhooks(status: WebhookStatus?, page: Int, perPage: Int) async throws -> (items: [InboxItem], total: Int)
+    /// One delivery of the inbox.
+    func webhook(id: Int64) async throws -> InboxItem?
+    /// Makes a delivery due again with its attempts reset; false when it is unknown or being processed.
+    func replayWebhook(id: Int64, now: Date) async throws -> Bool
+    /// How many deliveries are in each status.
+    func webhookCounts() async throws -> [WebhookStatus: Int]
 }

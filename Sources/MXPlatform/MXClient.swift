@@ -18,19 +18,25 @@ public struct MXResponse: Sendable {
 /// Every call carries HTTP Basic credentials and the configured version's headers. Reads return
 /// MX's bytes untouched; the few calls whose answers the broker acts on decode just what it needs.
 /// Non-2xx answers, timeouts and transport failures are thrown as ``MXError``.
-public struct MXClient: Sendable {
+public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
     public let configuration: MXClientConfiguration
     private let httpClient: HTTPClient
     private let logger: Logger
-    private let authorization: String
+    private let authorization: Secret
 
     public init(configuration: MXClientConfiguration, httpClient: HTTPClient, logger: Logger) {
         self.configuration = configuration
         self.httpClient = httpClient
         self.logger = logger
         let credentials = "\(configuration.clientID):\(configuration.apiKey.value)"
-        self.authorization = "Basic " + Data(credentials.utf8).base64EncodedString()
+        self.authorization = Secret("Basic " + Data(credentials.utf8).base64EncodedString())
     }
+
+    /// Names the client without its credentials.
+    public var description: String { "MXClient(\(configuration.apiVersion.rawValue))" }
+
+    /// Hides the credentials from mirrors and dumps.
+    public var customMirror: Mirror { Mirror(self, children: ["apiVersion": configuration.apiVersion]) }
 
     // MARK: Users
 
@@ -117,7 +123,7 @@ public struct MXClient: Sendable {
         guard let base = configuration.baseURL.value else { throw MXError.unreachable }
         var request = HTTPClientRequest(url: base + Self.encodedPath(path) + Self.encodedQuery(query))
         request.method = method
-        request.headers.add(name: "Authorization", value: authorization)
+        request.headers.add(name: "Authorization", value: authorization.value)
         for header in configuration.apiVersion.headers {
             request.headers.add(name: header.name, value: header.value)
         }

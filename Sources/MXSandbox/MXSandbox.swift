@@ -14,16 +14,23 @@ import NIOFoundationCompat
 public struct MXSandbox: Sendable {
     public let configuration: SandboxConfiguration
     let state: SandboxState
+    let webhooks: SandboxWebhooks
     private let expectedAuthorization: [UInt8]
 
     public init(configuration: SandboxConfiguration, logger: Logger) {
         self.configuration = configuration
         self.state = SandboxState(stateFile: configuration.stateFile, logger: logger)
+        self.webhooks = SandboxWebhooks(configuration: configuration, state: state, logger: logger)
         let credentials = Data("\(configuration.clientID):\(configuration.apiKey)".utf8).base64EncodedString()
-        self.expectedAuthorization = Array("Basic \(credentials)".utf8)
+        self.expectedAuthorization = Array(SHA256.hash(data: Data("Basic \(credentials)".utf8)))
     }
 
     var delay: TimeInterval { Self.seconds(configuration.connectDelay) }
+
+    /// Sends webhooks to `url` from now on (an embedded sandbox learns its broker's port late).
+    public func setWebhookTarget(_ url: String) async {
+        await webhooks.setTarget(url)
+    }
 
     /// Adds the simulated API and widget pages to `router` under `mountPath` (`""` or `/sandbox/mx`).
     public func addRoutes<Context: RequestContext>(to router: Router<Context>, mountPath: String) {
@@ -202,6 +209,7 @@ public struct MXSandbox: Sendable {
                 guard let member = await state.aggregate(found.guid, now: Date(), delay: delay) else {
                     throw SandboxFailure(404, "Member not found.")
                 }
+                webhooks.watch(memberGUID: member.guid, after: delay)
                 return .object([("member", rendering(version).member(member, user: user))])
             }
         }
@@ -217,7 +225,7 @@ public struct MXSandbox: Sendable {
         metadata: String?,
         oauthReturnURL: String? = nil
     ) async -> SandboxMember {
-        await state.createMember(
+        let member = await state.createMember(
             userGUID: user.guid,
             id: id,
             metadata: metadata,
@@ -226,6 +234,8 @@ public struct MXSandbox: Sendable {
             oauthReturnURL: oauthReturnURL,
             now: Date()
         )
+        webhooks.watch(memberGUID: member.guid, after: delay)
+        return member
     }
 
     // MARK: Accounts and transactions
@@ -391,8 +401,8 @@ public struct MXSandbox: Sendable {
         guard let header = request.headers[.authorization] else {
             throw SandboxFailure(401, "Missing Basic credentials.")
         }
-        let given = Array(header.utf8)
-        let matches = given.count == expectedAuthorization.count && zip(given, expectedAuthorization).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        let given = Array(SHA256.hash(data: Data(header.utf8)))
+        let matches = zip(given, expectedAuthorization).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
         guard matches else { throw SandboxFailure(401, "Invalid client_id or api_key.") }
     }
 

@@ -9,6 +9,10 @@ import Foundation
 ///   and an aggregation takes to finish.
 /// - `SANDBOX_PUBLIC_URL` (URL, optional): the address browsers reach the sandbox at, used in
 ///   widget URLs; by default the address the API was called at.
+/// - `SANDBOX_WEBHOOK_URL` (URL, optional): where webhooks go (an embedded sandbox sends them to
+///   its broker); `SANDBOX_WEBHOOK_USERNAME` / `SANDBOX_WEBHOOK_PASSWORD` (defaults
+///   `sandbox-webhooks` / `sandbox-webhook-password`): their Basic credentials;
+///   `SANDBOX_WEBHOOK_RETRY_SCALE` (default 1): shrinks MX's ~24-hour redelivery schedule for tests.
 public struct SandboxConfiguration: Sendable {
     public var clientID: String
     public var apiKey: String
@@ -20,10 +24,19 @@ public struct SandboxConfiguration: Sendable {
     public var stateFile: String?
     /// The base URL browsers use to reach the sandbox, if not the one the API was called at.
     public var publicBaseURL: String?
+    /// Where webhooks are delivered; `nil` sends none (until a target is bound).
+    public var webhookURL: String?
+    public var webhookUsername: String
+    public var webhookPassword: String
+    /// Multiplies every delay of the redelivery schedule (1 = MX's pace).
+    public var webhookRetryScale: Double
 
     /// The documented default credentials of the sandbox API.
     public static let defaultClientID = "sandbox-client-id"
     public static let defaultAPIKey = "sandbox-api-key"
+    /// The documented default credentials of the sandbox's webhooks.
+    public static let defaultWebhookUsername = "sandbox-webhooks"
+    public static let defaultWebhookPassword = "sandbox-webhook-password"
 
     public init(
         clientID: String = SandboxConfiguration.defaultClientID,
@@ -31,7 +44,11 @@ public struct SandboxConfiguration: Sendable {
         connectDelay: Duration = .seconds(3),
         widgetURLLifetime: Duration = .seconds(600),
         stateFile: String? = nil,
-        publicBaseURL: String? = nil
+        publicBaseURL: String? = nil,
+        webhookURL: String? = nil,
+        webhookUsername: String = SandboxConfiguration.defaultWebhookUsername,
+        webhookPassword: String = SandboxConfiguration.defaultWebhookPassword,
+        webhookRetryScale: Double = 1
     ) {
         self.clientID = clientID
         self.apiKey = apiKey
@@ -39,5 +56,9 @@ public struct SandboxConfiguration: Sendable {
         self.widgetURLLifetime = widgetURLLifetime
         self.stateFile = stateFile
         self.publicBaseURL = publicBaseURL
+        self.webhookURL = webhookURL
+        self.webhookUsername = webhookUsername
+        self.webhookPassword = webhookPassword
+        self.webhookRetryScale = webhookRetryScale
     }
 }

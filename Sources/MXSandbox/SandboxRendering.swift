@@ -17,7 +17,7 @@ struct SandboxRendering: Sendable {
             ("guid", .string(member.guid)), ("id", .string(member.id)),
             ("institution_code", .string(member.institutionCode)), ("institution_guid", .string(institution?.guid)),
             ("is_being_aggregated", .bool(status.isBeingAggregated)), ("is_managed_by_user", .bool(true)),
-            ("is_manual", .bool(false)), ("is_oauth", .bool(false)), ("metadata", .string(member.metadata)),
+            ("is_manual", .bool(false)), ("is_oauth", .bool(institution?.isOAuth ?? false)), ("metadata", .string(member.metadata)),
             ("most_recent_job_detail_code", .null), ("most_recent_job_detail_text", .null),
             (
                 "most_recent_job_guid",
@@ -98,6 +98,9 @@ struct SandboxRendering: Sendable {
         switch status {
         case "CONNECTED": "Connected to institution."
         case "CREATED": "Connecting to institution..."
+        case "CHALLENGED": "To authenticate your connection, please answer the following challenge(s)."
+        case "RESUMED": "Verifying your answers..."
+        case "REJECTED": "The answer or answers provided were incorrect. Please try again."
         case "DENIED": "The credentials entered do not match your credentials at this institution. Please re-enter your credentials to continue."
         default: nil
         }

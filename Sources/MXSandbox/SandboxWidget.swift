@@ -141,6 +141,7 @@ extension MXSandbox {
                 }
                 let answers = (body["answers"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
                 _ = await state.answerChallenges(member.guid, isRight: SandboxChallenge.areRight(answers), now: Date())
+                webhooks.watch(memberGUID: member.guid, after: delay)
                 let events = WidgetEventFactory(grant: grant, session: session)
                 return [
                     (
@@ -175,6 +176,7 @@ extension MXSandbox {
             guard let member = await state.authorizeOAuth(try context.parameters.require("member"), now: Date()) else {
                 return Self.html(status: .notFound, title: "Not found", body: "<p>This authorization request does not exist.</p>")
             }
+            webhooks.watch(memberGUID: member.guid, after: delay)
             if let returnURL = member.oauthReturnURL {
                 let separator = returnURL.contains("?") ? "&" : "?"
                 let location = "\(returnURL)\(separator)status=success&member_guid=\(member.guid)"

@@ -9,6 +9,9 @@ struct SQLiteMemberStoreTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("broker.sqlite").path)
         try await store.migrate()
+        for (subject, guid) in [("alice", "USR-a"), ("bob", "USR-b")] {
+            _ = try await store.insertUser(StoredUser(subject: subject, mxUserID: "cb_\(subject)", mxUserGUID: guid, createdAt: Date()))
+        }
         return store
     }
 
@@ -70,11 +73,20 @@ struct SQLiteMemberStoreTests {
         #expect(try await store.events(mxUserGUID: "USR-a", after: 0, limit: 10).count == 1)
     }
 
+    @Test("a deleted member, or a member of a user who is not stored, is never written back")
+    func noResurrection() async throws {
+        let store = try await makeStore()
+        _ = try await store.saveMember(member("MBR-1"), events: [])
+        _ = try await store.deleteMember(guid: "MBR-1", mxUserGUID: "USR-a", events: [])
+        #expect(try await store.saveMember(member("MBR-1"), events: [NewEvent(kind: "member.updated", payload: "{}")]).isEmpty)
+        #expect(try await store.member(guid: "MBR-1", mxUserGUID: "USR-a") == nil)
+        #expect(try await store.saveMember(member("MBR-9", user: "USR-gone"), events: [NewEvent(kind: "member.updated", payload: "{}")]).isEmpty)
+        #expect(try await store.events(mxUserGUID: "USR-a", after: 0, limit: 10).isEmpty)
+    }
+
     @Test("deleting a user removes the mapping, members, events and relayed widget events")
     func deleteUser() async throws {
         let store = try await makeStore()
-        _ = try await store.insertUser(StoredUser(subject: "alice", mxUserID: "cb_a", mxUserGUID: "USR-a", createdAt: Date()))
-        _ = try await store.insertUser(StoredUser(subject: "bob", mxUserID: "cb_b", mxUserGUID: "USR-b", createdAt: Date()))
         _ = try await store.saveMember(member("MBR-1"), events: [NewEvent(kind: "member.updated", payload: "{}")])
         _ = try await store.saveMember(member("MBR-2", user: "USR-b"), events: [NewEvent(kind: "member.updated", payload: "{}")])
         try await store.recordWidgetEvents([WidgetEventRecord(mxUserGUID: "USR-a", type: "mx/load", known: true, metadata: "{}", receivedAt: Date())])
@@ -105,7 +117,6 @@ struct SQLiteMemberStoreTests {
     @Test("the time of the last whole member sync is kept on the user")
     func membersSynced() async throws {
         let store = try await makeStore()
-        _ = try await store.insertUser(StoredUser(subject: "alice", mxUserID: "cb_a", mxUserGUID: "USR-a", createdAt: Date()))
         #expect(try await store.user(subject: "alice")?.membersSyncedAt == nil)
         try await store.markMembersSynced(mxUserGUID: "USR-a", at: Date(timeIntervalSince1970: 1_800_000_000))
         #expect(try await store.user(subject: "alice")?.membersSyncedAt == Date(timeIntervalSince1970: 1_800_000_000))

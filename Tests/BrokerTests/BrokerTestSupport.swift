@@ -140,6 +140,17 @@ struct BrokerClient: Sendable {
         return String(member)
     }
 
+    /// Reads the member until the broker has stored it done aggregating (ten seconds at most).
+    func waitForAggregation(of member: String, as subject: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let view = try await send(.get, "/v1/members/\(member)", as: subject).json["member"] as? [String: Any]
+            if view?["is_being_aggregated"] as? Bool == false { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("member \(member) kept aggregating")
+    }
+
     /// Basic-authenticated call straight to the embedded sandbox (what MX itself holds).
     func sandbox(_ uri: String) async throws -> [String: Any] {
         let credentials = Data("sandbox-client-id:sandbox-api-key".utf8).base64EncodedString()

@@ -28,9 +28,7 @@ struct EventStreamTests {
 
             let aggregate = try await broker.send(.post, "/v1/members/\(member)/aggregate", as: "alice")
             #expect(aggregate.status == .accepted)
-            try await Task.sleep(for: .milliseconds(450))
-            _ = try await broker.send(.get, "/v1/members/\(member)", as: "alice")
-            _ = try await broker.send(.get, "/v1/members", as: "alice")
+            try await broker.waitForAggregation(of: member, as: "alice")
 
             let everything = try await broker.openEvents(as: "alice", lastEventID: "0")
             let all = try await everything.wait { $0.filter { $0.event == "aggregation.completed" }.count >= 2 }.filter { $0.comment == nil }

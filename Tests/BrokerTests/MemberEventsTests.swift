@@ -43,6 +43,20 @@ struct MemberEventsTests {
         #expect(kinds(running, done) == ["member.updated", "aggregation.completed"])
     }
 
+    @Test("an aggregation seen running that stops with a success counts, even within the same second")
+    func sameSecondAggregation() {
+        var running = member(status: "CONNECTED", aggregating: true, succeeded: "2025-01-01T00:00:03Z")
+        running.aggregatedAt = "2025-01-01T00:00:03Z"
+        var done = running
+        done.isBeingAggregated = false
+        #expect(kinds(running, done) == ["member.updated", "aggregation.completed"])
+        var laterRun = running
+        laterRun.aggregatedAt = "2025-01-01T00:00:04Z"
+        var failed = laterRun
+        failed.isBeingAggregated = false
+        #expect(kinds(laterRun, failed) == ["member.updated"], "the last success predates the run that stopped")
+    }
+
     @Test("connection.action_required when the user newly has to act, once")
     func actionRequired() throws {
         let challenged = member(status: "CHALLENGED")

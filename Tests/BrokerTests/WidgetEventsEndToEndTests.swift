@@ -83,7 +83,7 @@ struct WidgetEventsEndToEndTests {
             _ = try await driver.poll(member) { $0 == "CONNECTED" }
             for event in driver.events {
                 let type = try #require(event["type"] as? String)
-                let metadata = try JSONSerialization.data(withJSONObject: event["metadata"] ?? [:])
+                let metadata = try JSONSerialization.data(withJSONObject: try #require(event["metadata"]))
                 let query = String(decoding: metadata, as: UTF8.self).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
                 let url = "myapp://\(type.dropFirst(3))?metadata=\(query)"
                 let response = try await broker.relay(#"{"url":"\#(url)"}"#, as: "alice")

@@ -78,7 +78,9 @@ actor EventHub {
 }
 
 /// Closes the hub's streams when the application shuts down, so open SSE responses end.
-struct EventHubService: Service {
+struct EventHubService: Service, CustomStringConvertible {
+    var description: String { "EventHubService" }
+
     let hub: EventHub
 
     func run() async throws {

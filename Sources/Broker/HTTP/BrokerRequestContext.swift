@@ -9,8 +9,12 @@ public struct BrokerRequestContext: RequestContext {
     /// The app user id (`sub`) of an authenticated caller.
     public var subject: String?
 
+    /// The IP address of the connection's peer (a client, or a proxy in front of the broker).
+    public let peerAddress: String?
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        peerAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// The subject of the authenticated caller; only routes behind authentication call this.

@@ -12,9 +12,11 @@ struct MemberSync: Sendable {
     let mx: MXClient
     let hub: EventHub
 
-    /// Stores MX's view of a member and appends the events its change warrants.
+    /// Stores MX's view of a member and appends the events its change warrants; `completion`
+    /// is the data webhook that prompted the read, if one did.
     @discardableResult
-    func apply(_ mxMember: MXMember, mxUserGUID: String) async throws -> MemberRecord {
+    func apply(_ mxMember: MXMember, mxUserGUID: String, completion: DataCompletion? = nil) async throws -> MemberRecord {
+        let previous = try await store.member(guid: mxMember.guid, mxUserGUID: mxUserGUID)
         let current = MemberRecord(
             guid: mxMember.guid,
             mxUserGUID: mxUserGUID,
@@ -24,18 +26,19 @@ struct MemberSync: Sendable {
             isBeingAggregated: mxMember.isBeingAggregated ?? false,
             aggregatedAt: mxMember.aggregatedAt,
             successfullyAggregatedAt: mxMember.successfullyAggregatedAt,
-            refreshedAt: Date()
+            refreshedAt: Date(),
+            lastCompletedAt: [previous?.lastCompletedAt, completion?.completedAt].compactMap { $0 }.max()
         )
-        let previous = try await store.member(guid: current.guid, mxUserGUID: mxUserGUID)
-        let stored = try await store.saveMember(current, events: Self.events(from: previous, to: current))
+        let stored = try await store.saveMember(current, events: Self.events(from: previous, to: current, completion: completion))
         if !stored.isEmpty { await hub.publish(mxUserGUID: mxUserGUID) }
         return current
     }
 
     /// Reads one member from MX and applies it; a member MX does not know is forgotten and not found.
-    func refresh(memberGUID: String, mxUserGUID: String) async throws -> MemberRecord {
+    func refresh(memberGUID: String, mxUserGUID: String, completion: DataCompletion? = nil) async throws -> MemberRecord {
         do {
-            return try await apply(try await mx.readMember(userGUID: mxUserGUID, memberGUID: memberGUID), mxUserGUID: mxUserGUID)
+            let member = try await mx.readMember(userGUID: mxUserGUID, memberGUID: memberGUID)
+            return try await apply(member, mxUserGUID: mxUserGUID, completion: completion)
         } catch let error as MXError where error.kind == .notFound {
             try await forget(memberGUID: memberGUID, mxUserGUID: mxUserGUID)
             throw BrokerError.notFound("No such member for this user.")
@@ -65,20 +68,34 @@ struct MemberSync: Sendable {
     }
 
     /// The events announcing the change from `previous` (nil: first seen) to `current`.
-    static func events(from previous: MemberRecord?, to current: MemberRecord) -> [NewEvent] {
-        var unchanged = current
-        unchanged.refreshedAt = previous?.refreshedAt ?? current.refreshedAt
-        guard unchanged != previous else { return [] }
-        var events = [NewEvent(kind: EventKind.memberUpdated, payload: jsonText(["member": MemberView(member: current)]))]
-        if let completedAt = current.successfullyAggregatedAt, !current.isBeingAggregated,
-            completedAt != previous?.successfullyAggregatedAt
-        {
-            events.append(
-                NewEvent(
-                    kind: EventKind.aggregationCompleted,
-                    payload: jsonText(["member_guid": current.guid, "successfully_aggregated_at": completedAt])
-                )
+    ///
+    /// `member.updated` when anything MX reports changed; `aggregation.completed` when a new
+    /// successful aggregation shows (with the counts of the webhook that prompted the read, if
+    /// any), or when a webhook of other finished work (balances, history, statements,
+    /// verification) is newer than any applied before — an older or repeated one announces
+    /// nothing; `connection.action_required` when the user newly has to act.
+    static func events(from previous: MemberRecord?, to current: MemberRecord, completion: DataCompletion? = nil) -> [NewEvent] {
+        var comparable = current
+        comparable.refreshedAt = previous?.refreshedAt ?? current.refreshedAt
+        comparable.lastCompletedAt = previous?.lastCompletedAt
+        var events: [NewEvent] = []
+        if comparable != previous {
+            events.append(NewEvent(kind: EventKind.memberUpdated, payload: jsonText(["member": MemberView(member: current)])))
+        }
+        let newSuccess = Self.finishedNewAggregation(previous: previous, current: current)
+        let newOtherWork =
+            completion.map { completion in
+                guard !completion.movesLastSuccess else { return false }
+                guard let completedAt = completion.completedAt, let last = previous?.lastCompletedAt else { return true }
+                return completedAt > last
+            } ?? false
+        if newSuccess || newOtherWork {
+            let payload = AggregationCompleted(
+                memberGUID: current.guid,
+                successfullyAggregatedAt: current.successfullyAggregatedAt,
+                webhook: completion?.details
             )
+            events.append(NewEvent(kind: EventKind.aggregationCompleted, payload: jsonText(payload)))
         }
         let action = ActionRequired(connectionStatus: current.connectionStatus)
         if action.needsUser, action != previous.map({ ActionRequired(connectionStatus: $0.connectionStatus) }) {
@@ -93,6 +110,42 @@ struct MemberSync: Sendable {
             )
         }
         return events
+    }
+}
+
+extension MemberSync {
+    /// Whether `current` shows a successful aggregation `previous` did not: a new
+    /// `successfully_aggregated_at`, or — as MX's timestamps have whole seconds — an aggregation
+    /// seen running that has stopped with a success no older than its start.
+    static func finishedNewAggregation(previous: MemberRecord?, current: MemberRecord) -> Bool {
+        guard let succeeded = current.successfullyAggregatedAt, !current.isBeingAggregated else { return false }
+        if succeeded != previous?.successfullyAggregatedAt { return true }
+        guard previous?.isBeingAggregated == true, let started = current.aggregatedAt else { return false }
+        return succeeded >= started
+    }
+}
+
+/// A data webhook's news of finished work on a member (aggregation, balances, history, …).
+struct DataCompletion: Sendable {
+    /// MX's `completed_at` (unix seconds), when the webhook has one.
+    let completedAt: Int64?
+    /// Whether the work is an aggregation, which MX also records as the member's
+    /// `successfully_aggregated_at` (`AGGREGATION`, `initial_data_ready`).
+    let movesLastSuccess: Bool
+    /// What MX said: its `type` and counts (`transactions_created_count`, …), without identifiers.
+    let details: JSONValue
+}
+
+/// The data of an `aggregation.completed` event.
+private struct AggregationCompleted: Encodable {
+    let memberGUID: String
+    let successfullyAggregatedAt: String?
+    let webhook: JSONValue?
+
+    enum CodingKeys: String, CodingKey {
+        case memberGUID = "member_guid"
+        case successfullyAggregatedAt = "successfully_aggregated_at"
+        case webhook
     }
 }
 

@@ -1,0 +1,162 @@
+import BrokerStore
+import Foundation
+import HTTPTypes
+import Logging
+import MXPlatform
+import ServiceLifecycle
+
+/// How webhook processing retries and leases.
+struct WebhookProcessing: Sendable {
+    /// Attempts before a delivery is dead-lettered.
+    var maxAttempts: Int
+    /// Delay before the first retry; doubled each attempt, with ±50 % jitter.
+    var retryBase: TimeInterval
+    var retryMax: TimeInterval
+    /// How long a claimed delivery stays with one worker before others may take it over.
+    var lease: TimeInterval
+    /// Deliveries processed at once.
+    var concurrency: Int
+
+    /// The delay before retry number `attempt` (1-based).
+    func backoff(after attempt: Int) -> TimeInterval {
+        let exponential = min(retryMax, retryBase * pow(2, Double(max(0, attempt - 1))))
+        return exponential * Double.random(in: 0.5..<1.5)
+    }
+}
+
+/// Works through the webhook inbox: claims due deliveries, applies them, and records the outcome
+/// — processed, ignored, retried later with backoff, or dead after too many attempts.
+struct WebhookProcessor: Service, CustomStringConvertible {
+    var description: String { "WebhookProcessor" }
+
+    let store: any Store
+    let handler: WebhookHandler
+    let settings: WebhookProcessing
+    let wakeUp: WebhookWakeUp
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let claimed: [InboxItem]
+            do {
+                claimed = try await store.claimWebhooks(limit: settings.concurrency, lease: settings.lease, now: Date())
+            } catch {
+                logger.warning("Claiming webhooks failed", metadata: ["error.type": "\(type(of: error))"])
+                claimed = []
+            }
+            guard !claimed.isEmpty else {
+                await waitForWork()
+                continue
+            }
+            await withTaskGroup(of: Void.self) { group in
+                for item in claimed {
+                    group.addTask { await handle(item) }
+                }
+            }
+        }
+    }
+
+    /// Sleeps until a delivery is committed, a second passes (retries come due, other replicas
+    /// write), or shutdown begins.
+    private func waitForWork() async {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in wakeUp.signals { return }
+                }
+                group.addTask { try? await Task.sleep(for: .seconds(1)) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    private func handle(_ item: InboxItem) async {
+        let metadata: Logger.Metadata = [
+            "webhook.id": "\(item.id)", "webhook.type": "\(item.delivery.type ?? "?")", "webhook.attempt": "\(item.attempts)",
+        ]
+        do {
+            switch try await handler.process(item.delivery) {
+            case .processed:
+                try await store.finishWebhook(id: item.id, status: .processed, note: nil, now: Date())
+                logger.info("Webhook processed", metadata: metadata)
+            case .ignored(let reason):
+                try await store.finishWebhook(id: item.id, status: .ignored, note: reason, now: Date())
+                logger.info("Webhook ignored", metadata: metadata.merging(["webhook.reason": "\(reason)"]) { $1 })
+            }
+        } catch {
+            let reason = Self.describe(error)
+            do {
+                if item.attempts >= settings.maxAttempts {
+                    try await store.finishWebhook(id: item.id, status: .dead, note: reason, now: Date())
+                    logger.error("Webhook dead-lettered", metadata: metadata.merging(["error.reason": "\(reason)"]) { $1 })
+                } else {
+                    let retryAt = Date().addingTimeInterval(settings.backoff(after: item.attempts))
+                    try await store.retryWebhook(id: item.id, error: reason, at: retryAt)
+                    logger.warning("Webhook processing failed; will retry", metadata: metadata.merging(["error.reason": "\(reason)"]) { $1 })
+                }
+            } catch {
+                logger.error("Recording a webhook failure failed; its lease will expire", metadata: metadata)
+            }
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as MXError: error.description
+        case let error as BrokerError: error.code
+        default: String(describing: type(of: error))
+        }
+    }
+}
+
+/// What processing a delivery came to.
+enum WebhookOutcome: Sendable, Equatable {
+    case processed
+    /// About nothing the broker knows, or of a type it does not act on.
+    case ignored(String)
+}
+
+/// Applies one MX webhook: every action re-reads the member from MX under its own user.
+struct WebhookHandler: Sendable {
+    let store: any Store
+    let sync: MemberSync
+
+    /// Webhook types that announce finished data work on a member.
+    static let dataTypes: Set<String> = ["AGGREGATION", "BALANCE", "HISTORY", "STATEMENT", "VERIFICATION", "REWARD", "INITIAL_DATA_READY"]
+
+    /// Fields of a webhook that identify rather than describe; left out of event data.
+    private static let identifiers: Set<String> = ["user_guid", "user_id", "member_guid", "job_guid", "client_guid", "guid", "action"]
+
+    func process(_ delivery: WebhookDelivery) async throws -> WebhookOutcome {
+        guard let body = (try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.body.utf8)))?.objectValue else {
+            return .ignored("body is not a JSON object")
+        }
+        let type = (body["type"]?.stringValue ?? "").uppercased()
+        guard let userGUID = body["user_guid"]?.stringValue, Identifier.isValid(userGUID),
+            try await store.user(mxUserGUID: userGUID) != nil
+        else { return .ignored("unknown user") }
+        guard let memberGUID = body["member_guid"]?.stringValue, Identifier.isValid(memberGUID) else {
+            return .ignored("no member_guid")
+        }
+        let completion: DataCompletion?
+        switch type {
+        case _ where Self.dataTypes.contains(type):
+            completion = DataCompletion(
+                completedAt: body["completed_at"]?.integerValue,
+                movesLastSuccess: type == "AGGREGATION" || type == "INITIAL_DATA_READY",
+                details: .object(body.filter { !Self.identifiers.contains($0.key) })
+            )
+        case "CONNECTION_STATUS":
+            completion = nil
+        default:
+            return .ignored("unhandled type \(type.prefix(40))")
+        }
+        do {
+            _ = try await sync.refresh(memberGUID: memberGUID, mxUserGUID: userGUID, completion: completion)
+        } catch let error as BrokerError where error.status == .notFound {
+            return .ignored("unknown member")
+        }
+        return .processed
+    }
+}

@@ -1,0 +1,125 @@
+import BrokerStore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MXPlatform
+
+/// `POST /v1/webhooks/mx`: MX's webhook deliveries, committed to the inbox before the 204.
+///
+/// A delivery must come from an allowed source (when `MX_WEBHOOK_ALLOWED_CIDRS` is set) and carry
+/// the configured HTTP Basic credentials (none → 401, wrong → 403, compared in constant time). A
+/// duplicate of a stored delivery answers 204 too and is only counted. Processing happens later,
+/// in ``WebhookProcessor``.
+struct WebhookReceiver {
+    let store: any Store
+    let credentials: WebhookCredentials?
+    let sources: WebhookSourcePolicy
+    let maxBodyBytes: Int
+    let wakeUp: WebhookWakeUp
+
+    func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
+        group.post("webhooks/mx", use: receive)
+    }
+
+    @Sendable func receive(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        guard sources.allows(request: request, peer: context.peerAddress) else {
+            context.logger.warning("Webhook from a source outside the allow-list", metadata: ["net.peer.ip": "\(context.peerAddress ?? "?")"])
+            throw BrokerError(.forbidden, "source_not_allowed", "Webhooks are not accepted from this address.")
+        }
+        guard let credentials else {
+            throw BrokerError(.serviceUnavailable, "webhooks_not_configured", "This broker has no webhook credentials configured.")
+        }
+        try credentials.check(request.headers[.authorization])
+        let body = try await JSONBody.read(request, limit: maxBodyBytes)
+        guard let object = body.objectValue else {
+            throw BrokerError.badRequest("invalid_webhook", "A webhook body must be a JSON object.")
+        }
+        let delivery = WebhookDelivery(
+            dedupKey: WebhookDedupKey.of(object),
+            type: object["type"]?.stringValue,
+            action: object["action"]?.stringValue,
+            mxUserGUID: object["user_guid"]?.stringValue,
+            memberGUID: object["member_guid"]?.stringValue,
+            body: jsonText(body),
+            receivedAt: Date()
+        )
+        switch try await store.enqueueWebhook(delivery) {
+        case .accepted(let id):
+            context.logger.info("Webhook received", metadata: ["webhook.id": "\(id)", "webhook.type": "\(delivery.type ?? "?")"])
+            wakeUp.signal()
+        case .duplicate(let id):
+            context.logger.info("Duplicate webhook", metadata: ["webhook.id": "\(id)", "webhook.type": "\(delivery.type ?? "?")"])
+        }
+        return Response(status: .noContent)
+    }
+}
+
+/// The HTTP Basic credentials MX sends with each webhook.
+struct WebhookCredentials: Sendable {
+    private let expected: [UInt8]
+
+    init(username: String, password: Secret) {
+        expected = Array(SHA256.hash(data: Data("\(username):\(password.value)".utf8)))
+    }
+
+    /// Throws 401 without credentials and 403 with wrong ones; compares hashes in constant time.
+    func check(_ header: String?) throws(BrokerError) {
+        guard let header, header.lowercased().hasPrefix("basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces))
+        else {
+            throw BrokerError(
+                .unauthorized,
+                "missing_credentials",
+                "Webhooks need HTTP Basic credentials.",
+                headers: [.wwwAuthenticate: "Basic realm=\"mx-webhooks\""]
+            )
+        }
+        let given = Array(SHA256.hash(data: decoded))
+        let difference = zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) }
+        guard difference == 0 else {
+            throw BrokerError(.forbidden, "invalid_credentials", "The webhook credentials are wrong.")
+        }
+    }
+}
+
+/// Which addresses may deliver webhooks, and which proxies' `X-Forwarded-For` is believed.
+struct WebhookSourcePolicy: Sendable {
+    let allowed: [CIDRRange]
+    let trustedProxies: [CIDRRange]
+
+    /// Without an allow-list every source may deliver.
+    func allows(request: Request, peer: String?) -> Bool {
+        guard !allowed.isEmpty else { return true }
+        guard let source = clientAddress(request: request, peer: peer) else { return false }
+        return allowed.contains { $0.contains(source) }
+    }
+
+    /// The peer, or — when the peer is a trusted proxy — the right-most address in
+    /// `X-Forwarded-For` that is not itself a trusted proxy.
+    func clientAddress(request: Request, peer: String?) -> String? {
+        guard let peer else { return nil }
+        guard trustedProxies.contains(where: { $0.contains(peer) }), let forwarded = request.headers[.xForwardedFor] else { return peer }
+        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return hops.last { hop in !trustedProxies.contains { $0.contains(hop) } } ?? hops.first ?? peer
+    }
+}
+
+/// Wakes the webhook workers when a delivery is committed.
+final class WebhookWakeUp: Sendable {
+    let signals: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (signals, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func signal() {
+        continuation.yield()
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+}
