@@ -37,7 +37,7 @@ struct MemberLifecycleTests {
 
     @Test("aggregate: 202 started, then already_running while it runs; completion is announced")
     func aggregate() async throws {
-        try await withBroker(sandboxEnvironment(["SANDBOX_CONNECT_SECONDS": "0.6"])) { broker async throws in
+        try await withBroker(sandboxEnvironment(["SANDBOX_CONNECT_SECONDS": "2"])) { broker async throws in
             let member = try await broker.connectMember(as: "alice")
             let stream = try await broker.openEvents(as: "alice")
             let first = try await broker.send(.post, "/v1/members/\(member)/aggregate", as: "alice")
@@ -45,8 +45,7 @@ struct MemberLifecycleTests {
             #expect(try first.json["aggregation"] as? String == "started")
             let second = try await broker.send(.post, "/v1/members/\(member)/aggregate", as: "alice")
             #expect(try second.json["aggregation"] as? String == "already_running")
-            try await Task.sleep(for: .milliseconds(700))
-            _ = try await broker.send(.get, "/v1/members/\(member)", as: "alice")
+            try await broker.waitForAggregation(of: member, as: "alice")
             try await stream.wait { $0.contains { $0.event == "aggregation.completed" } }
             #expect(try await broker.send(.post, "/v1/members/MBR-not-mine/aggregate", as: "alice").status == .notFound)
             stream.close()

@@ -11,11 +11,39 @@ struct MemberSync: Sendable {
     let store: any Store
     let mx: MXClient
     let hub: EventHub
+    /// Applies to one member run one at a time, so two reads of MX applied together cannot both
+    /// announce the same change.
+    let serial = KeyedSerialQueue()
 
     /// Stores MX's view of a member and appends the events its change warrants; `completion`
     /// is the data webhook that prompted the read, if one did.
     @discardableResult
     func apply(_ mxMember: MXMember, mxUserGUID: String, completion: DataCompletion? = nil) async throws -> MemberRecord {
+        try await serial.run(mxMember.guid) {
+            try await store(mxMember, mxUserGUID: mxUserGUID, completion: completion)
+        }
+    }
+
+    /// Reads one member from MX and applies it; a member MX does not know is forgotten and not
+    /// found. Reads of one member are made and applied in turn, so an older read never
+    /// overwrites a newer one.
+    func refresh(memberGUID: String, mxUserGUID: String, completion: DataCompletion? = nil) async throws -> MemberRecord {
+        let found: MemberRecord? = try await serial.run(memberGUID) {
+            do {
+                let member = try await mx.readMember(userGUID: mxUserGUID, memberGUID: memberGUID)
+                return try await store(member, mxUserGUID: mxUserGUID, completion: completion)
+            } catch let error as MXError where error.kind == .notFound {
+                return nil
+            }
+        }
+        guard let found else {
+            try await forget(memberGUID: memberGUID, mxUserGUID: mxUserGUID)
+            throw BrokerError.notFound("No such member for this user.")
+        }
+        return found
+    }
+
+    private func store(_ mxMember: MXMember, mxUserGUID: String, completion: DataCompletion?) async throws -> MemberRecord {
         let previous = try await store.member(guid: mxMember.guid, mxUserGUID: mxUserGUID)
         let current = MemberRecord(
             guid: mxMember.guid,
@@ -32,17 +60,6 @@ struct MemberSync: Sendable {
         let stored = try await store.saveMember(current, events: Self.events(from: previous, to: current, completion: completion))
         if !stored.isEmpty { await hub.publish(mxUserGUID: mxUserGUID) }
         return current
-    }
-
-    /// Reads one member from MX and applies it; a member MX does not know is forgotten and not found.
-    func refresh(memberGUID: String, mxUserGUID: String, completion: DataCompletion? = nil) async throws -> MemberRecord {
-        do {
-            let member = try await mx.readMember(userGUID: mxUserGUID, memberGUID: memberGUID)
-            return try await apply(member, mxUserGUID: mxUserGUID, completion: completion)
-        } catch let error as MXError where error.kind == .notFound {
-            try await forget(memberGUID: memberGUID, mxUserGUID: mxUserGUID)
-            throw BrokerError.notFound("No such member for this user.")
-        }
     }
 
     /// Reads the user's whole member list from MX: applies each member, forgets those MX no longer has.

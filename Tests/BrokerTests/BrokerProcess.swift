@@ -1,0 +1,82 @@
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `connect-broker` executable running as a separate process, as a deployment runs it.
+final class BrokerProcess: Sendable {
+    let baseURL: String
+    private let process: Process
+    private let output = Locked("")
+
+    /// The executable the test build produced next to the test bundle.
+    static var executable: URL {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/connect-broker")
+    }
+
+    /// Starts `connect-broker serve` with `environment` on a free port and waits until it listens.
+    init(environment: [String: String]) async throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["serve", "--port", "0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        let output = self.output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            output.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        self.process = process
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(20)
+        var url: String?
+        while ContinuousClock.now < deadline, url == nil, process.isRunning {
+            url = output.withLock { $0.firstMatch(of: /server\.url=(http:\/\/[0-9.:\[\]]+)/).map { String($0.1) } }
+            if url == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard let url else {
+            process.terminate()
+            throw BrokerProcessFailure(description: "the broker did not start: \(output.withLock { $0 })")
+        }
+        baseURL = url
+    }
+
+    /// Ends the process at once, as a crash or an out-of-memory kill would.
+    func kill() {
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Asks the process to stop gracefully and waits for it.
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    var log: String { output.withLock { $0 } }
+}
+
+/// A value shared between tasks behind a lock.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { body(&$0) }
+    }
+}
+
+struct BrokerProcessFailure: Error, CustomStringConvertible {
+    let description: String
+}

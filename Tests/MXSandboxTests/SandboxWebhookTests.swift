@@ -1,0 +1,136 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import Synchronization
+import Testing
+
+@testable import MXSandbox
+
+/// A webhook receiver that answers each delivery with the next of `statuses` (the last repeats).
+final class WebhookRecorder: Sendable {
+    struct Delivery: Sendable {
+        let authorization: String?
+        let body: [String: any Sendable]
+    }
+
+    private let statuses: [Int]
+    private let received = Mutex<[Delivery]>([])
+
+    init(statuses: [Int]) {
+        self.statuses = statuses
+    }
+
+    var deliveries: [Delivery] { received.withLock { $0 } }
+
+    func deliveries(ofType type: String) -> [Delivery] {
+        deliveries.filter { $0.body["type"] as? String == type }
+    }
+
+    var router: Router<BasicRequestContext> {
+        let router = Router()
+        router.post("hook") { request, _ in
+            var request = request
+            let buffer = try await request.collectBody(upTo: 1 << 20)
+            let body = (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: any Sendable] ?? [:]
+            let index = self.received.withLock { list in
+                list.append(Delivery(authorization: request.headers[.authorization], body: body))
+                return list.count - 1
+            }
+            return Response(status: .init(code: self.statuses[min(index, self.statuses.count - 1)]))
+        }
+        return router
+    }
+}
+
+@Suite("Sandbox webhooks")
+struct SandboxWebhookTests {
+    /// Runs a sandbox whose webhooks go to `recorder`, with MX's redelivery schedule shrunk.
+    private func withWebhookSandbox(_ recorder: WebhookRecorder, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await Application(router: recorder.router).test(.live) { receiver async throws in
+            let configuration = SandboxConfiguration(
+                connectDelay: .milliseconds(100),
+                webhookURL: "http://127.0.0.1:\(try #require(receiver.port))/hook",
+                webhookRetryScale: 0.00002
+            )
+            let router = Router()
+            MXSandbox(configuration: configuration, logger: Logger(label: "sandbox")).addRoutes(to: router, mountPath: "")
+            try await Application(router: router).test(.router, body)
+        }
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, !condition() {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test("a completed aggregation sends AGGREGATION and initial_data_ready, MX-shaped, with Basic auth")
+    func aggregationWebhooks() async throws {
+        let recorder = WebhookRecorder(statuses: [204])
+        try await withWebhookSandbox(recorder) { client async throws in
+            let user = try await client.createUser(id: "hooked")
+            let member = try await client.createMember(user: user)
+            try await waitUntil { recorder.deliveries.count >= 2 }
+            let aggregation = try #require(recorder.deliveries(ofType: "AGGREGATION").first)
+            #expect(aggregation.authorization == "Basic " + Data("sandbox-webhooks:sandbox-webhook-password".utf8).base64EncodedString())
+            #expect(aggregation.body["action"] as? String == "member_data_updated")
+            #expect(aggregation.body["member_guid"] as? String == member)
+            #expect(aggregation.body["user_guid"] as? String == user)
+            #expect(aggregation.body["user_id"] as? String == "hooked")
+            #expect(aggregation.body["completed_at"] is Int)
+            #expect((aggregation.body["transactions_created_count"] as? Int ?? 0) > 0)
+            let ready = try #require(recorder.deliveries(ofType: "initial_data_ready").first)
+            #expect(ready.body["member_guid"] as? String == member)
+            #expect(ready.body["guid"] is String)
+
+            _ = try await client.mx(.post, "/users/\(user)/members/\(member)/aggregate")
+            try await waitUntil { recorder.deliveries(ofType: "AGGREGATION").count >= 2 }
+            #expect(recorder.deliveries(ofType: "initial_data_ready").count == 1, "initial data is ready once")
+        }
+    }
+
+    @Test("a member that needs the user sends CONNECTION_STATUS")
+    func connectionStatusWebhook() async throws {
+        let recorder = WebhookRecorder(statuses: [204])
+        try await withWebhookSandbox(recorder) { client async throws in
+            let user = try await client.createUser(id: "challenged")
+            let member = try await client.createMember(user: user, institution: "mxbank_mfa")
+            try await waitUntil { !recorder.deliveries(ofType: "CONNECTION_STATUS").isEmpty }
+            let status = try #require(recorder.deliveries(ofType: "CONNECTION_STATUS").first)
+            #expect(status.body["action"] as? String == "CHANGED")
+            #expect(status.body["connection_status"] as? String == "CHALLENGED")
+            #expect(status.body["connection_status_id"] as? Int == 3)
+            #expect(status.body["member_guid"] as? String == member)
+            #expect(recorder.deliveries(ofType: "AGGREGATION").isEmpty)
+        }
+    }
+
+    @Test("a failed delivery is redelivered until it succeeds")
+    func redelivery() async throws {
+        let recorder = WebhookRecorder(statuses: [500, 503, 204])
+        try await withWebhookSandbox(recorder) { client async throws in
+            let user = try await client.createUser(id: "retried")
+            _ = try await client.createMember(user: user, institution: "denied_bank")
+            try await waitUntil { recorder.deliveries.count >= 3 }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(recorder.deliveries(ofType: "CONNECTION_STATUS").count == 3)
+        }
+    }
+
+    @Test("MX's pattern: the first attempt and at most 12 redeliveries")
+    func redeliveryLimit() async throws {
+        let recorder = WebhookRecorder(statuses: [500])
+        try await withWebhookSandbox(recorder) { client async throws in
+            let user = try await client.createUser(id: "never")
+            _ = try await client.createMember(user: user, institution: "denied_bank")
+            try await waitUntil { recorder.deliveries.count >= 13 }
+            try await Task.sleep(for: .seconds(1))
+            #expect(recorder.deliveries.count == 13)
+        }
+    }
+}
