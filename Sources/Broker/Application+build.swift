@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// Tests call this with a configuration on port 0, so what is tested is what runs.
 public func buildApplication(configuration: BrokerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    let store = try SQLiteStore(path: configuration.databasePath)
+    let (store, storeService) = try makeStore(configuration: configuration, logger: logger)
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
 
     let mxBaseURL: MXBaseURL
@@ -157,6 +157,7 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
         },
         logger: logger
     )
+    app.addServices(storeService.map { [$0] } ?? [])
     app.addServices(
         HTTPClientService(client: httpClient),
         EventHubService(hub: hub),
@@ -184,6 +185,15 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
         try await store.migrate()
     }
     return app
+}
+
+/// The configured store, and the service it needs running (PostgreSQL's connection pool).
+public func makeStore(configuration: BrokerConfiguration, logger: Logger) throws -> (any Store, (any Service)?) {
+    guard let url = configuration.databaseURL else {
+        return (try SQLiteStore(path: configuration.databasePath), nil)
+    }
+    let store = try PostgresStore(url: url.value, logger: logger)
+    return (store, store.service)
 }
 
 /// The address a server is bound to, written for URLs.

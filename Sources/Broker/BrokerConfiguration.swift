@@ -8,6 +8,8 @@ import MXSandbox
 /// Keys (all optional; with none set the broker runs against its embedded MX sandbox):
 /// - `HOST` (default `127.0.0.1`), `PORT` (default `8080`): where to listen.
 /// - `DATA_DIR` (default `./data`): the SQLite file and generated development secrets.
+/// - `DATABASE_URL` / `DATABASE_URL_FILE` (`postgres://user:password@host:5432/db?sslmode=…`):
+///   use PostgreSQL instead of the SQLite file, so several replicas can share one database.
 /// - `MX_CLIENT_ID`, `MX_API_KEY` / `MX_API_KEY_FILE`: real MX credentials; setting them (or
 ///   `MX_BASE_URL`) turns the embedded sandbox off.
 /// - `MX_ENVIRONMENT` (`integration` default | `production`), `MX_BASE_URL` (overrides it),
@@ -50,6 +52,8 @@ public struct BrokerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var dataDirectory: String
+    /// A PostgreSQL URL; `nil` keeps the embedded SQLite store.
+    public var databaseURL: Secret?
     public var mx: MXTarget
     public var mxAPIVersion: MXAPIVersion
     public var mxTimeout: Duration
@@ -93,6 +97,10 @@ public struct BrokerConfiguration: Sendable {
         host = reader.string("HOST") ?? "127.0.0.1"
         port = try reader.integer("PORT", default: 8080, range: 0...65535)
         dataDirectory = reader.string("DATA_DIR") ?? "./data"
+        databaseURL = try reader.secret("DATABASE_URL")
+        if let databaseURL, !(databaseURL.value.hasPrefix("postgres://") || databaseURL.value.hasPrefix("postgresql://")) {
+            throw ConfigurationError("DATABASE_URL must be a postgres:// URL.")
+        }
         mxAPIVersion = try reader.choice("MX_API_VERSION", default: .v20250224)
         mxTimeout = .milliseconds(Int64(try reader.number("MX_TIMEOUT_SECONDS", default: 15, range: 0.1...300) * 1000))
 

@@ -98,19 +98,7 @@ public final class SQLiteStore: Store {
         try await database.write { db in
             let now = Date().timeIntervalSince1970
             try db.execute(
-                sql: """
-                    INSERT INTO members (member_guid, mx_user_guid, institution_code, name, connection_status, is_being_aggregated,
-                        aggregated_at, successfully_aggregated_at, refreshed_at, last_completed_at, created_at)
-                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-                    WHERE EXISTS (SELECT 1 FROM users WHERE mx_user_guid = ?)
-                        AND NOT EXISTS (SELECT 1 FROM deleted_members WHERE member_guid = ?)
-                    ON CONFLICT (member_guid) DO UPDATE SET
-                        institution_code = excluded.institution_code, name = excluded.name,
-                        connection_status = excluded.connection_status, is_being_aggregated = excluded.is_being_aggregated,
-                        aggregated_at = excluded.aggregated_at, successfully_aggregated_at = excluded.successfully_aggregated_at,
-                        refreshed_at = excluded.refreshed_at, last_completed_at = excluded.last_completed_at
-                    WHERE members.mx_user_guid = excluded.mx_user_guid
-                    """,
+                sql: Self.memberUpsert,
                 arguments: [
                     member.guid, member.mxUserGUID, member.institutionCode, member.name, member.connectionStatus,
                     member.isBeingAggregated, member.aggregatedAt, member.successfullyAggregatedAt,
@@ -121,6 +109,8 @@ public final class SQLiteStore: Store {
             return try Self.append(events, for: member.mxUserGUID, at: now, in: db)
         }
     }
+
+    private static let memberUpsert = MemberUpsert.sql { _ in "?" }
 
     public func deleteMember(guid: String, mxUserGUID: String, events: [NewEvent]) async throws -> [StoredEvent]? {
         try await database.write { db in

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Durable state of the broker. Implementations: ``SQLiteStore`` (embedded default).
+/// Durable state of the broker. Implementations: ``SQLiteStore`` (embedded default) and
+/// ``PostgresStore`` (several replicas on one database); both pass the same conformance suite.
 ///
 /// Every method is safe to call concurrently from any task. Member changes and the events that
 /// announce them are written in one transaction, so an event is never published for a change

@@ -1,16 +1,18 @@
 import ArgumentParser
 import Broker
+import BrokerStore
 import Foundation
 import Hummingbird
 import Logging
 import MXSandbox
+import ServiceLifecycle
 
 @main
 struct ConnectBroker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connect-broker",
         abstract: "Connects an app's users' bank accounts through MX, with MX credentials kept server-side.",
-        subcommands: [Serve.self, Sandbox.self, Token.self],
+        subcommands: [Serve.self, Sandbox.self, Token.self, Migrate.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -90,6 +92,23 @@ struct Token: AsyncParsableCommand {
         }
         let signer = await DevTokenSigner(secret: secret)
         print(try await signer.token(subject: sub, lifetime: TimeInterval(lifetime)))
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply the store's migrations (the SQLite file, or DATABASE_URL) and exit; replicas may run it together."
+    )
+
+    func run() async throws {
+        let configuration = try BrokerConfiguration(environment: ProcessInfo.processInfo.environment)
+        let logger = makeLogger(level: configuration.logLevel)
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let (store, service) = try makeStore(configuration: configuration, logger: logger)
+        let pool = Task { try await service?.run() }
+        defer { pool.cancel() }
+        try await store.migrate()
+        logger.notice("Migrations applied")
     }
 }
 

@@ -179,6 +179,7 @@ struct WebhookProcessingTests {
             #expect(try await broker.deliver(staleStatus).status == .noContent)
             let now = Int(Date().timeIntervalSince1970)
             #expect(try await broker.deliver(dataWebhook(type: "BALANCE", user: user, member: member, completedAt: now + 100)).status == .noContent)
+            try await broker.settledInbox()
             #expect(try await broker.deliver(dataWebhook(type: "BALANCE", user: user, member: member, completedAt: now + 50)).status == .noContent)
             try await broker.settledInbox()
             try await Task.sleep(for: .milliseconds(200))

@@ -11,7 +11,8 @@ import ServiceLifecycle
 /// Event ids are the store's sequence numbers. A client resuming with `Last-Event-ID` (header, or
 /// `last_event_id` in the query) first gets every stored event after it, in order, then live
 /// ones; without it the stream starts with the next new event. A comment line is sent as a
-/// heartbeat; the stream ends when the client goes away (noticed at the next write) or when the
+/// heartbeat, after a look at the store for events no wake-up announced (stored by another
+/// process); the stream ends when the client goes away (noticed at the next write) or when the
 /// broker shuts down gracefully.
 struct EventStreamController {
     let provisioner: UserProvisioner
@@ -73,6 +74,7 @@ struct EventStreamController {
                     case .newEvents:
                         last = try await Self.send(after: last, of: mxUserGUID, from: store, to: &writer)
                     case .heartbeat:
+                        last = try await Self.send(after: last, of: mxUserGUID, from: store, to: &writer)
                         try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     }
                 }

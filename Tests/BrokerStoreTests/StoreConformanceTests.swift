@@ -1,0 +1,259 @@
+import BrokerStore
+import Foundation
+import Testing
+
+/// One suite, run against every store: what SQLite does, PostgreSQL must do too.
+@Suite("Store conformance")
+struct StoreConformanceTests {
+    private static func member(_ guid: String, user: String = "USR-a", status: String = "CONNECTED") -> MemberRecord {
+        MemberRecord(
+            guid: guid,
+            mxUserGUID: user,
+            institutionCode: "mxbank",
+            name: "MX Bank",
+            connectionStatus: status,
+            isBeingAggregated: false,
+            aggregatedAt: "2025-01-01T00:00:00Z",
+            successfullyAggregatedAt: "2025-01-01T00:00:03Z",
+            refreshedAt: Date(timeIntervalSince1970: 1_700_000_000),
+            lastCompletedAt: 1_700_000_003
+        )
+    }
+
+    private static func withUsers(_ kind: StoreKind, _ body: @Sendable (any Store) async throws -> Void) async throws {
+        try await withStore(kind) { store in
+            for (subject, guid) in [("alice", "USR-a"), ("bob", "USR-b")] {
+                _ = try await store.insertUser(
+                    StoredUser(subject: subject, mxUserID: "cb_\(subject)", mxUserGUID: guid, createdAt: Date(timeIntervalSince1970: 1_700_000_000))
+                )
+            }
+            try await body(store)
+        }
+    }
+
+    @Test("is ready once migrated; migrating again is harmless", arguments: StoreKind.available)
+    func readiness(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.migrate()
+            try await store.checkReady()
+        }
+    }
+
+    @Test("a user mapping is stored once: a second insert for the subject keeps the first", arguments: StoreKind.available)
+    func userMapping(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            #expect(try await store.user(subject: "alice") == nil)
+            let first = StoredUser(subject: "alice", mxUserID: "cb_1", mxUserGUID: "USR-1", createdAt: Date(timeIntervalSince1970: 1_700_000_000))
+            #expect(try await store.insertUser(first) == first)
+            let second = StoredUser(subject: "alice", mxUserID: "cb_1", mxUserGUID: "USR-2", createdAt: Date())
+            #expect(try await store.insertUser(second) == first)
+            #expect(try await store.user(mxUserGUID: "USR-1") == first)
+            #expect(try await store.user(mxUserGUID: "USR-2") == nil)
+            try await store.markMembersSynced(mxUserGUID: "USR-1", at: Date(timeIntervalSince1970: 1_800_000_000))
+            #expect(try await store.user(subject: "alice")?.membersSyncedAt == Date(timeIntervalSince1970: 1_800_000_000))
+        }
+    }
+
+    @Test("concurrent inserts for one subject all answer the same mapping", arguments: StoreKind.available)
+    func concurrentInserts(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let results = try await withThrowingTaskGroup(of: StoredUser.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await store.insertUser(StoredUser(subject: "bob", mxUserID: "cb_bob", mxUserGUID: "USR-\(index)", createdAt: Date()))
+                    }
+                }
+                return try await group.reduce(into: [StoredUser]()) { $0.append($1) }
+            }
+            #expect(Set(results.map(\.mxUserGUID)).count == 1)
+        }
+    }
+
+    @Test("a member and its events are stored together; events are numbered and read per user", arguments: StoreKind.available)
+    func membersAndEvents(kind: StoreKind) async throws {
+        try await Self.withUsers(kind) { store in
+            let first = try await store.saveMember(Self.member("MBR-1"), events: [NewEvent(kind: "member.updated", payload: "{}")])
+            let other = try await store.saveMember(
+                Self.member("MBR-2", user: "USR-b"),
+                events: [NewEvent(kind: "member.updated", payload: "{\"b\":1}")]
+            )
+            let second = try await store.saveMember(
+                Self.member("MBR-1", status: "CHALLENGED"),
+                events: [NewEvent(kind: "member.updated", payload: "{\"x\":1}"), NewEvent(kind: "connection.action_required", payload: "{}")]
+            )
+            #expect(other[0].sequence > first[0].sequence && other[0].sequence < second[0].sequence)
+            #expect(second[0].sequence < second[1].sequence)
+
+            let stored = try #require(try await store.member(guid: "MBR-1", mxUserGUID: "USR-a"))
+            #expect(stored == Self.member("MBR-1", status: "CHALLENGED"))
+            #expect(try await store.member(guid: "MBR-1", mxUserGUID: "USR-b") == nil, "scoped to the user")
+            #expect(try await store.members(mxUserGUID: "USR-a").map(\.guid) == ["MBR-1"])
+
+            let all = try await store.events(mxUserGUID: "USR-a", after: 0, limit: 100)
+            #expect(all.map(\.kind) == ["member.updated", "member.updated", "connection.action_required"])
+            #expect(try await store.events(mxUserGUID: "USR-a", after: all[0].sequence, limit: 100) == Array(all.dropFirst()))
+            #expect(try await store.events(mxUserGUID: "USR-a", after: 0, limit: 2).count == 2)
+            #expect(try await store.lastEventSequence(mxUserGUID: "USR-a") == all.last?.sequence)
+            #expect(try await store.lastEventSequence(mxUserGUID: "USR-nobody") == 0)
+        }
+    }
+
+    @Test("a member is never written under another user, after its deletion, or for a user not stored", arguments: StoreKind.available)
+    func memberGuards(kind: StoreKind) async throws {
+        try await Self.withUsers(kind) { store in
+            _ = try await store.saveMember(Self.member("MBR-1"), events: [])
+            #expect(
+                try await store.saveMember(Self.member("MBR-1", user: "USR-b", status: "DENIED"), events: [NewEvent(kind: "x", payload: "{}")])
+                    .isEmpty
+            )
+            #expect(try await store.member(guid: "MBR-1", mxUserGUID: "USR-a")?.connectionStatus == "CONNECTED")
+
+            let gone = try await store.deleteMember(guid: "MBR-1", mxUserGUID: "USR-a", events: [NewEvent(kind: "member.deleted", payload: "{}")])
+            #expect(gone?.map(\.kind) == ["member.deleted"])
+            #expect(
+                try await store.deleteMember(guid: "MBR-1", mxUserGUID: "USR-a", events: [NewEvent(kind: "member.deleted", payload: "{}")]) == nil
+            )
+            #expect(try await store.saveMember(Self.member("MBR-1"), events: [NewEvent(kind: "member.updated", payload: "{}")]).isEmpty)
+            #expect(try await store.member(guid: "MBR-1", mxUserGUID: "USR-a") == nil)
+            #expect(
+                try await store.saveMember(Self.member("MBR-9", user: "USR-gone"), events: [NewEvent(kind: "member.updated", payload: "{}")]).isEmpty
+            )
+            #expect(try await store.events(mxUserGUID: "USR-a", after: 0, limit: 10).map(\.kind) == ["member.deleted"])
+        }
+    }
+
+    @Test("deleting a user removes the mapping, members, events and relayed widget events", arguments: StoreKind.available)
+    func deleteUser(kind: StoreKind) async throws {
+        try await Self.withUsers(kind) { store in
+            _ = try await store.saveMember(Self.member("MBR-1"), events: [NewEvent(kind: "member.updated", payload: "{}")])
+            _ = try await store.saveMember(Self.member("MBR-2", user: "USR-b"), events: [NewEvent(kind: "member.updated", payload: "{}")])
+            try await store.recordWidgetEvents([
+                WidgetEventRecord(mxUserGUID: "USR-a", type: "mx/load", known: true, metadata: "{}", receivedAt: Date())
+            ])
+            try await store.deleteUser(subject: "alice")
+            #expect(try await store.user(subject: "alice") == nil)
+            #expect(try await store.members(mxUserGUID: "USR-a").isEmpty)
+            #expect(try await store.events(mxUserGUID: "USR-a", after: 0, limit: 10).isEmpty)
+            #expect(try await store.user(subject: "bob") != nil)
+            #expect(try await store.members(mxUserGUID: "USR-b").count == 1)
+            #expect(try await store.prune(widgetEventsBefore: .distantFuture, eventsBefore: .distantPast) == 0, "alice's widget events went with her")
+            try await store.deleteUser(subject: "nobody")
+        }
+    }
+
+    @Test("pruning removes what is past retention and keeps the rest", arguments: StoreKind.available)
+    func prune(kind: StoreKind) async throws {
+        try await Self.withUsers(kind) { store in
+            try await store.recordWidgetEvents([
+                WidgetEventRecord(
+                    mxUserGUID: "USR-a",
+                    type: "mx/load",
+                    known: true,
+                    metadata: "{}",
+                    receivedAt: Date(timeIntervalSinceNow: -86_400 * 40)
+                ),
+                WidgetEventRecord(mxUserGUID: "USR-a", type: "mx/ping", known: true, metadata: "{}", receivedAt: Date()),
+            ])
+            _ = try await store.saveMember(Self.member("MBR-1"), events: [NewEvent(kind: "member.updated", payload: "{}")])
+            #expect(
+                try await store.prune(widgetEventsBefore: Date(timeIntervalSinceNow: -86_400 * 30), eventsBefore: Date(timeIntervalSinceNow: -3600))
+                    == 1
+            )
+            #expect(
+                try await store.prune(widgetEventsBefore: Date(timeIntervalSinceNow: -86_400 * 30), eventsBefore: Date(timeIntervalSinceNow: 1)) == 1
+            )
+        }
+    }
+
+    private static func delivery(_ key: String, at date: Date = Date()) -> WebhookDelivery {
+        WebhookDelivery(
+            dedupKey: key,
+            type: "AGGREGATION",
+            action: "member_data_updated",
+            mxUserGUID: "USR-a",
+            memberGUID: "MBR-1",
+            body: "{\"k\":\"\(key)\"}",
+            receivedAt: date
+        )
+    }
+
+    @Test("the inbox: duplicates counted, due deliveries leased once, retries, outcomes, replay, paging", arguments: StoreKind.available)
+    func inbox(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let now = Date()
+            guard case .accepted(let first) = try await store.enqueueWebhook(Self.delivery("a", at: now)) else { throw StoreTestFailure() }
+            #expect(try await store.enqueueWebhook(Self.delivery("a", at: now)) == .duplicate(first))
+            #expect(try await store.enqueueWebhook(Self.delivery("a", at: now)) == .duplicate(first))
+            guard case .accepted(let second) = try await store.enqueueWebhook(Self.delivery("b", at: now)) else { throw StoreTestFailure() }
+
+            let claimed = try await store.claimWebhooks(limit: 10, lease: 60, now: now)
+            #expect(claimed.map(\.id) == [first, second])
+            #expect(claimed.allSatisfy { $0.status == .processing && $0.attempts == 1 })
+            #expect(claimed.first?.duplicates == 2)
+            #expect(claimed.first?.delivery == Self.delivery("a", at: Date(timeIntervalSince1970: now.timeIntervalSince1970)))
+            #expect(try await store.claimWebhooks(limit: 10, lease: 60, now: now).isEmpty, "leased rows are not claimed again")
+
+            try await store.retryWebhook(id: first, error: "mx_timeout", at: now.addingTimeInterval(30))
+            #expect(try await store.claimWebhooks(limit: 10, lease: 60, now: now.addingTimeInterval(10)).isEmpty, "not due yet")
+            let retried = try await store.claimWebhooks(limit: 10, lease: 60, now: now.addingTimeInterval(31))
+            #expect(retried.map(\.id) == [first])
+            #expect(retried.first?.attempts == 2)
+            #expect(retried.first?.note == "mx_timeout")
+
+            let expired = try await store.claimWebhooks(limit: 10, lease: 60, now: now.addingTimeInterval(61))
+            #expect(expired.map(\.id) == [second], "a lease that ran out lets another worker take over")
+
+            try await store.finishWebhook(id: first, status: .processed, note: nil, now: now)
+            try await store.finishWebhook(id: second, status: .dead, note: "mx_unavailable", now: now)
+            #expect(try await store.webhookCounts() == [.pending: 0, .processing: 0, .processed: 1, .ignored: 0, .dead: 1])
+            #expect(try await store.webhook(id: second)?.status == .dead)
+            #expect(try await store.webhook(id: 999_999) == nil)
+
+            #expect(try await store.replayWebhook(id: second, now: now))
+            let replayed = try #require(try await store.webhook(id: second))
+            #expect(replayed.status == .pending && replayed.attempts == 0)
+            #expect(try await store.replayWebhook(id: 999_999, now: now) == false)
+
+            for index in 0..<5 { _ = try await store.enqueueWebhook(Self.delivery("more-\(index)", at: now)) }
+            let (page, total) = try await store.webhooks(status: .pending, page: 2, perPage: 2)
+            #expect(total == 6)
+            #expect(page.count == 2)
+            #expect(try await store.webhooks(status: nil, page: 1, perPage: 100).total == 7)
+        }
+    }
+
+    @Test("concurrent claims never hand one delivery to two workers", arguments: StoreKind.available)
+    func concurrentClaims(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            for index in 0..<40 { _ = try await store.enqueueWebhook(Self.delivery("k\(index)")) }
+            let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var mine: [Int64] = []
+                        while true {
+                            let batch = try await store.claimWebhooks(limit: 3, lease: 60, now: Date())
+                            if batch.isEmpty { return mine }
+                            mine += batch.map(\.id)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int64]()) { $0 += $1 }
+            }
+            #expect(claimed.count == 40)
+            #expect(Set(claimed).count == 40)
+        }
+    }
+}
+
+@Suite("PostgreSQL half of the conformance suite")
+struct PostgresAvailabilityTests {
+    @Test(
+        "runs when POSTGRES_TEST_URL names a server",
+        .enabled(if: StoreKind.postgresURL != nil, "POSTGRES_TEST_URL is not set: the PostgreSQL half of the store suite is skipped")
+    )
+    func postgresIsUsed() {
+        #expect(StoreKind.available.contains(.postgres))
+    }
+}
+
+struct StoreTestFailure: Error {}
