@@ -161,6 +161,7 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
     app.addServices(
         HTTPClientService(client: httpClient),
         EventHubService(hub: hub),
+        ReplicaEventsService(store: store, hub: hub),
         WebhookProcessor(
             store: store,
             handler: WebhookHandler(store: store, sync: sync),
@@ -192,7 +193,7 @@ public func makeStore(configuration: BrokerConfiguration, logger: Logger) throws
     guard let url = configuration.databaseURL else {
         return (try SQLiteStore(path: configuration.databasePath), nil)
     }
-    let store = try PostgresStore(url: url.value, logger: logger)
+    let store = try PostgresStore(url: url.value, poolSize: configuration.databasePoolSize, logger: logger)
     return (store, store.service)
 }
 

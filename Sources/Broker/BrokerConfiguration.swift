@@ -9,7 +9,8 @@ import MXSandbox
 /// - `HOST` (default `127.0.0.1`), `PORT` (default `8080`): where to listen.
 /// - `DATA_DIR` (default `./data`): the SQLite file and generated development secrets.
 /// - `DATABASE_URL` / `DATABASE_URL_FILE` (`postgres://user:password@host:5432/db?sslmode=…`):
-///   use PostgreSQL instead of the SQLite file, so several replicas can share one database.
+///   use PostgreSQL instead of the SQLite file, so several replicas can share one database;
+///   `DATABASE_POOL_SIZE` (default 10): connections each replica may open.
 /// - `MX_CLIENT_ID`, `MX_API_KEY` / `MX_API_KEY_FILE`: real MX credentials; setting them (or
 ///   `MX_BASE_URL`) turns the embedded sandbox off.
 /// - `MX_ENVIRONMENT` (`integration` default | `production`), `MX_BASE_URL` (overrides it),
@@ -54,6 +55,7 @@ public struct BrokerConfiguration: Sendable {
     public var dataDirectory: String
     /// A PostgreSQL URL; `nil` keeps the embedded SQLite store.
     public var databaseURL: Secret?
+    public var databasePoolSize: Int
     public var mx: MXTarget
     public var mxAPIVersion: MXAPIVersion
     public var mxTimeout: Duration
@@ -98,6 +100,7 @@ public struct BrokerConfiguration: Sendable {
         port = try reader.integer("PORT", default: 8080, range: 0...65535)
         dataDirectory = reader.string("DATA_DIR") ?? "./data"
         databaseURL = try reader.secret("DATABASE_URL")
+        databasePoolSize = try reader.integer("DATABASE_POOL_SIZE", default: 10, range: 2...500)
         if let databaseURL, !(databaseURL.value.hasPrefix("postgres://") || databaseURL.value.hasPrefix("postgresql://")) {
             throw ConfigurationError("DATABASE_URL must be a postgres:// URL.")
         }

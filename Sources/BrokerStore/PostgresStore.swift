@@ -12,9 +12,12 @@ public final class PostgresStore: Store {
     private let client: PostgresClient
     private let logger: Logger
 
-    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`).
-    public convenience init(url: String, logger: Logger) throws {
-        self.init(configuration: try Self.configuration(url), logger: logger)
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`)
+    /// with at most `poolSize` connections.
+    public convenience init(url: String, poolSize: Int = 10, logger: Logger) throws {
+        var configuration = try Self.configuration(url)
+        configuration.options.maximumConnections = poolSize
+        self.init(configuration: configuration, logger: logger)
     }
 
     /// Connects with a full client configuration (pool size, startup parameters, TLS).
@@ -265,10 +268,37 @@ public final class PostgresStore: Store {
                 )
             }
         }
+        if !stored.isEmpty {
+            try await connection.query("SELECT pg_notify(\(Self.eventsChannel), \(mxUserGUID))", logger: logger)
+        }
         return stored
     }
 
     // MARK: Events
+
+    /// The channel on which every replica hears, at commit, whose events were stored.
+    static let eventsChannel = "connect_broker_events"
+
+    /// Calls `handler` with the MX user guid of every event any process stores, until the task
+    /// is cancelled; a lost connection is re-established after a short pause (streams also look
+    /// at the store at each heartbeat, so nothing is lost meanwhile).
+    public func followEvents(_ handler: @escaping @Sendable (String) async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.eventsChannel) { notifications in
+                        for try await notification in notifications {
+                            await handler(notification.payload)
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("Listening for other replicas' events failed; retrying", metadata: ["error.type": "\(type(of: error))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
 
     public func events(mxUserGUID: String, after sequence: Int64, limit: Int) async throws -> [StoredEvent] {
         try await all(

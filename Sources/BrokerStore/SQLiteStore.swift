@@ -137,6 +137,13 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// One process owns the SQLite file, so no other process stores events: waits until cancelled.
+    public func followEvents(_ handler: @escaping @Sendable (String) async -> Void) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(3600))
+        }
+    }
+
     public func lastEventSequence(mxUserGUID: String) async throws -> Int64 {
         try await database.read { db in
             try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events WHERE mx_user_guid = ?", arguments: [mxUserGUID]) ?? 0

@@ -43,6 +43,9 @@ public protocol Store: Sendable {
 
     /// The user's events with a sequence number above `sequence`, oldest first, at most `limit`.
     func events(mxUserGUID: String, after sequence: Int64, limit: Int) async throws -> [StoredEvent]
+    /// Calls `handler` with the MX user guid of each event another process stores, until the
+    /// task is cancelled (a store only one process uses has none to report).
+    func followEvents(_ handler: @escaping @Sendable (String) async -> Void) async
     /// The highest event sequence number of the user, or 0.
     func lastEventSequence(mxUserGUID: String) async throws -> Int64
     /// Records relayed widget events.

@@ -17,9 +17,11 @@ public func buildSandboxApplication(
         router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: nil),
         onServerRunning: { channel in
+            let address = channel.localAddress
+            let host = address?.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? host
             logger.notice(
                 "MX sandbox listening",
-                metadata: ["server.address": "\(channel.localAddress?.description ?? "?")", "sandbox.client_id": "\(configuration.clientID)"]
+                metadata: ["server.url": "http://\(host):\(address?.port ?? port)", "sandbox.client_id": "\(configuration.clientID)"]
             )
         },
         logger: logger

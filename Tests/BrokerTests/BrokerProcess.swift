@@ -1,4 +1,8 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 import Synchronization
 import Testing
 
@@ -18,11 +22,12 @@ final class BrokerProcess: Sendable {
         return root.appendingPathComponent(".build/debug/connect-broker")
     }
 
-    /// Starts `connect-broker serve` with `environment` on a free port and waits until it listens.
-    init(environment: [String: String]) async throws {
+    /// Starts `connect-broker <command>` (`serve` or `sandbox`) with `environment` on a free
+    /// port and waits until it listens.
+    init(_ command: String = "serve", environment: [String: String]) async throws {
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["serve", "--port", "0"]
+        process.arguments = [command, "--port", "0"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardError = pipe
@@ -79,4 +84,35 @@ final class Locked<Value: Sendable>: Sendable {
 
 struct BrokerProcessFailure: Error, CustomStringConvertible {
     let description: String
+}
+
+/// One request over real HTTP to a process under test: the status and the body as JSON.
+func httpRequest(
+    _ url: String,
+    method: HTTPMethod = .GET,
+    headers: [(String, String)] = [],
+    body: String? = nil
+) async throws -> (status: Int, json: [String: Any]) {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body { request.body = .bytes(ByteBuffer(string: body)) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let buffer = try await response.body.collect(upTo: 1 << 22)
+    let json = (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: Any] ?? [:]
+    return (Int(response.status.code), json)
+}
+
+/// Headers of a call straight to the sandbox's API.
+let sandboxAPIHeaders = [
+    ("Authorization", "Basic " + Data("sandbox-client-id:sandbox-api-key".utf8).base64EncodedString()),
+    ("Accept", "application/vnd.mx.api.v1+json"), ("Content-Type", "application/json"),
+]
+
+/// Creates an MX Bank member for `user` at the sandbox behind `baseURL` (its API at `apiPath`).
+func createSandboxMember(baseURL: String, apiPath: String, user: String) async throws -> String {
+    let body =
+        #"{"member":{"institution_code":"mxbank","credentials":[{"guid":"CRD-mxbank-username","value":"mxuser"},{"guid":"CRD-mxbank-password","value":"password"}]}}"#
+    let (_, created) = try await httpRequest("\(baseURL)\(apiPath)/users/\(user)/members", method: .POST, headers: sandboxAPIHeaders, body: body)
+    return try #require((created["member"] as? [String: Any])?["guid"] as? String)
 }

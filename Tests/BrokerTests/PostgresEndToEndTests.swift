@@ -11,28 +11,12 @@ import Testing
 
 @Suite("The broker on PostgreSQL")
 struct PostgresEndToEndTests {
-    static let url = ProcessInfo.processInfo.environment["POSTGRES_TEST_URL"].flatMap { $0.isEmpty ? nil : $0 }
-
-    /// A fresh database on the test server, dropped afterwards.
-    private func withDatabase(_ body: (String) async throws -> Void) async throws {
-        let url = try #require(Self.url)
-        let name = "broker_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        let admin = PostgresClient(configuration: try PostgresStore.configuration(url), backgroundLogger: Logger(label: "pg-admin"))
-        let pool = Task { await admin.run() }
-        defer { pool.cancel() }
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-        var components = try #require(URLComponents(string: url))
-        components.path = "/\(name)"
-        try await body(try #require(components.string))
-        try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"))
-    }
-
     @Test(
         "widget, relay, webhooks and the event stream work the same on PostgreSQL",
-        .enabled(if: url != nil, "POSTGRES_TEST_URL is not set: the PostgreSQL end-to-end test is skipped")
+        .enabled(if: postgresTestURL != nil, "POSTGRES_TEST_URL is not set: the PostgreSQL end-to-end test is skipped")
     )
     func endToEnd() async throws {
-        try await withDatabase { databaseURL in
+        try await withTestDatabase { databaseURL in
             try await withBroker(sandboxEnvironment(["DATABASE_URL": databaseURL, "ADMIN_TOKEN": adminToken])) { broker async throws in
                 let stream = try await broker.openEvents(as: "alice")
                 var (driver, member) = try await broker.connectThroughWidget(as: "alice")
@@ -49,4 +33,21 @@ struct PostgresEndToEndTests {
             }
         }
     }
+}
+
+/// The PostgreSQL server the tests may use, from `POSTGRES_TEST_URL`.
+let postgresTestURL = ProcessInfo.processInfo.environment["POSTGRES_TEST_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+/// A fresh database on the test server, dropped afterwards.
+func withTestDatabase(_ body: (String) async throws -> Void) async throws {
+    let url = try #require(postgresTestURL)
+    let name = "broker_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+    let admin = PostgresClient(configuration: try PostgresStore.configuration(url), backgroundLogger: Logger(label: "pg-admin"))
+    let pool = Task { await admin.run() }
+    defer { pool.cancel() }
+    try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+    var components = try #require(URLComponents(string: url))
+    components.path = "/\(name)"
+    try await body(try #require(components.string))
+    try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"))
 }

@@ -11,25 +11,6 @@ import Testing
 
 @Suite("Webhook durability across a crash", .serialized)
 struct WebhookDurabilityTests {
-    private static func request(
-        _ url: String,
-        method: HTTPMethod = .GET,
-        headers: [(String, String)] = [],
-        body: String? = nil
-    ) async throws -> (Int, ByteBuffer) {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        return (Int(response.status.code), try await response.body.collect(upTo: 1 << 22))
-    }
-
-    private static let sandboxHeaders = [
-        ("Authorization", "Basic " + Data("sandbox-client-id:sandbox-api-key".utf8).base64EncodedString()),
-        ("Accept", "application/vnd.mx.api.v1+json"), ("Content-Type", "application/json"),
-    ]
-
     @Test("a burst of webhooks, SIGKILL mid-burst, restart: every acknowledged delivery is kept and takes effect once", .timeLimit(.minutes(3)))
     func crashMidBurst() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: BrokerProcess.executable.path), "build connect-broker first")
@@ -41,30 +22,22 @@ struct WebhookDurabilityTests {
         ]
         let first = try await BrokerProcess(environment: environment)
         let token = try await DevTokenSigner(secret: testSecret).token(subject: "alice", lifetime: 600)
-        let (minted, _) = try await Self.request(
+        let (minted, _) = try await httpRequest(
             "\(first.baseURL)/v1/widget_urls",
             method: .POST,
             headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
             body: "{}"
         )
         #expect(minted == 200)
-        let (_, usersBody) = try await Self.request("\(first.baseURL)/sandbox/mx/users", headers: Self.sandboxHeaders)
-        let users = try #require((try JSONSerialization.jsonObject(with: Data(buffer: usersBody)) as? [String: Any])?["users"] as? [[String: Any]])
+        let users = try #require(
+            try await httpRequest("\(first.baseURL)/sandbox/mx/users", headers: sandboxAPIHeaders).json["users"] as? [[String: Any]]
+        )
         let user = try #require(users.first?["guid"] as? String)
 
         let memberCount = 60
         var members: [String] = []
         for _ in 0..<memberCount {
-            let body =
-                #"{"member":{"institution_code":"mxbank","credentials":[{"guid":"CRD-mxbank-username","value":"mxuser"},{"guid":"CRD-mxbank-password","value":"password"}]}}"#
-            let (_, created) = try await Self.request(
-                "\(first.baseURL)/sandbox/mx/users/\(user)/members",
-                method: .POST,
-                headers: Self.sandboxHeaders,
-                body: body
-            )
-            let member = (try JSONSerialization.jsonObject(with: Data(buffer: created)) as? [String: Any])?["member"] as? [String: Any]
-            members.append(try #require(member?["guid"] as? String))
+            members.append(try await createSandboxMember(baseURL: first.baseURL, apiPath: "/sandbox/mx", user: user))
         }
 
         let acknowledged = Locked<Set<String>>([])
@@ -76,7 +49,7 @@ struct WebhookDurabilityTests {
                 group.addTask {
                     try? await Task.sleep(for: .milliseconds(index * 4))
                     let body = dataWebhook(type: "BALANCE", user: user, member: member, completedAt: 1_800_000_000)
-                    let answer = try? await Self.request(
+                    let answer = try? await httpRequest(
                         "\(baseURL)/v1/webhooks/mx",
                         method: .POST,
                         headers: [hook, ("Content-Type", "application/json")],
@@ -98,8 +71,9 @@ struct WebhookDurabilityTests {
         let deadline = ContinuousClock.now + .seconds(60)
         var settled = false
         while ContinuousClock.now < deadline, !settled {
-            let (_, body) = try await Self.request("\(second.baseURL)/v1/admin/webhooks/counts", headers: [("Authorization", "Bearer \(adminToken)")])
-            let counts = (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["counts"] as? [String: Int] ?? [:]
+            let counts =
+                try await httpRequest("\(second.baseURL)/v1/admin/webhooks/counts", headers: [("Authorization", "Bearer \(adminToken)")])
+                .json["counts"] as? [String: Int] ?? [:]
             settled = counts["pending"] == 0 && counts["processing"] == 0
             if !settled { try await Task.sleep(for: .milliseconds(100)) }
         }

@@ -1,3 +1,4 @@
+import BrokerStore
 import Foundation
 import ServiceLifecycle
 
@@ -86,5 +87,22 @@ struct EventHubService: Service, CustomStringConvertible {
     func run() async throws {
         try? await gracefulShutdown()
         await hub.close()
+    }
+}
+
+/// Wakes this replica's event streams for events other replicas store (PostgreSQL's
+/// LISTEN/NOTIFY), until the application shuts down.
+struct ReplicaEventsService: Service, CustomStringConvertible {
+    var description: String { "ReplicaEventsService" }
+
+    let store: any Store
+    let hub: EventHub
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            await store.followEvents { mxUserGUID in
+                await hub.publish(mxUserGUID: mxUserGUID)
+            }
+        }
     }
 }
