@@ -195,8 +195,23 @@ public final class PostgresStore: Store {
         ).map(Self.memberRecord)
     }
 
-    public func saveMember(_ member: MemberRecord, events: [NewEvent]) async throws -> [StoredEvent] {
+    public func updateMember(
+        guid: String,
+        mxUserGUID: String,
+        _ change: @escaping @Sendable (MemberRecord?) -> (record: MemberRecord, events: [NewEvent])
+    ) async throws -> (record: MemberRecord, events: [StoredEvent]) {
         try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(guid)))", logger: logger)
+            var previous: MemberRecord?
+            let stored = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT \(Self.memberColumns) FROM members WHERE member_guid = $1 AND mx_user_guid = $2",
+                    binds: try binds(guid, mxUserGUID)
+                ),
+                logger: logger
+            )
+            for try await row in stored.decode(MemberRow.self) { previous = Self.memberRecord(row) }
+            let (member, events) = change(previous)
             let now = Date().timeIntervalSince1970
             let parameters = try binds(
                 member.guid,
@@ -216,8 +231,8 @@ public final class PostgresStore: Store {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.memberUpsert, binds: parameters), logger: logger)
             var written = false
             for try await _ in rows.decode(String.self) { written = true }
-            guard written else { return [] }
-            return try await Self.append(events, for: member.mxUserGUID, at: now, on: connection, logger: logger)
+            guard written else { return (member, []) }
+            return (member, try await Self.append(events, for: member.mxUserGUID, at: now, on: connection, logger: logger))
         }
     }
 

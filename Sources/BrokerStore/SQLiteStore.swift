@@ -94,8 +94,19 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func saveMember(_ member: MemberRecord, events: [NewEvent]) async throws -> [StoredEvent] {
+    public func updateMember(
+        guid: String,
+        mxUserGUID: String,
+        _ change: @escaping @Sendable (MemberRecord?) -> (record: MemberRecord, events: [NewEvent])
+    ) async throws -> (record: MemberRecord, events: [StoredEvent]) {
         try await database.write { db in
+            let previous = try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM members WHERE member_guid = ? AND mx_user_guid = ?",
+                arguments: [guid, mxUserGUID]
+            )
+            .map(Self.memberRecord)
+            let (member, events) = change(previous)
             let now = Date().timeIntervalSince1970
             try db.execute(
                 sql: Self.memberUpsert,
@@ -105,8 +116,8 @@ public final class SQLiteStore: Store {
                     member.refreshedAt.timeIntervalSince1970, member.lastCompletedAt, now, member.mxUserGUID, member.guid,
                 ]
             )
-            guard db.changesCount > 0 else { return [] }
-            return try Self.append(events, for: member.mxUserGUID, at: now, in: db)
+            guard db.changesCount > 0 else { return (member, []) }
+            return (member, try Self.append(events, for: member.mxUserGUID, at: now, in: db))
         }
     }
 

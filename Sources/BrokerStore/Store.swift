@@ -31,10 +31,16 @@ public protocol Store: Sendable {
     func members(mxUserGUID: String) async throws -> [MemberRecord]
     /// One of the user's members.
     func member(guid: String, mxUserGUID: String) async throws -> MemberRecord?
-    /// Inserts or replaces a member and appends `events` for its user, atomically. Nothing is
-    /// written (and no event appended) for a user who is not stored, or a member that was
-    /// deleted: a read of MX that raced a deletion cannot bring the member back.
-    func saveMember(_ member: MemberRecord, events: [NewEvent]) async throws -> [StoredEvent]
+    /// Reads the stored member (or `nil`), lets `change` decide its new record and the events
+    /// that announce the change, and writes both (returning them) — in one transaction that no other writer of
+    /// the same member, in any process, can interleave with. Nothing is written (and no event
+    /// appended) for a user who is not stored, or a member that was deleted: a read of MX that
+    /// raced a deletion cannot bring the member back.
+    func updateMember(
+        guid: String,
+        mxUserGUID: String,
+        _ change: @escaping @Sendable (MemberRecord?) -> (record: MemberRecord, events: [NewEvent])
+    ) async throws -> (record: MemberRecord, events: [StoredEvent])
     /// Removes one of the user's members for good and appends `events`, atomically; `nil` when
     /// there was none.
     func deleteMember(guid: String, mxUserGUID: String, events: [NewEvent]) async throws -> [StoredEvent]?
@@ -73,4 +79,12 @@ public protocol Store: Sendable {
     func replayWebhook(id: Int64, now: Date) async throws -> Bool
     /// How many deliveries are in each status.
     func webhookCounts() async throws -> [WebhookStatus: Int]
+}
+
+extension Store {
+    /// Inserts or replaces a member and appends `events` for its user, atomically (see
+    /// ``updateMember(guid:mxUserGUID:_:)``).
+    public func saveMember(_ member: MemberRecord, events: [NewEvent]) async throws -> [StoredEvent] {
+        try await updateMember(guid: member.guid, mxUserGUID: member.mxUserGUID) { _ in (member, events) }.events
+    }
 }

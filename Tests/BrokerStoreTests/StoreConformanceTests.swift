@@ -122,6 +122,32 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("concurrent writers of one member decide against each other's writes: a change is announced once", arguments: StoreKind.available)
+    func concurrentUpdates(kind: StoreKind) async throws {
+        try await Self.withUsers(kind) { store in
+            _ = try await store.saveMember(Self.member("MBR-1"), events: [])
+            var done = Self.member("MBR-1")
+            done.lastCompletedAt = 1_900_000_000
+            let finished = done
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        _ = try await store.updateMember(guid: "MBR-1", mxUserGUID: "USR-a") { previous in
+                            Thread.sleep(forTimeInterval: 0.02)
+                            return previous?.lastCompletedAt == finished.lastCompletedAt
+                                ? (finished, []) : (finished, [NewEvent(kind: "aggregation.completed", payload: "{}")])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.events(mxUserGUID: "USR-a", after: 0, limit: 100).count == 1)
+            let (record, events) = try await store.updateMember(guid: "MBR-1", mxUserGUID: "USR-a") { previous in (previous ?? finished, []) }
+            #expect(record == finished)
+            #expect(events.isEmpty)
+        }
+    }
+
     @Test("deleting a user removes the mapping, members, events and relayed widget events", arguments: StoreKind.available)
     func deleteUser(kind: StoreKind) async throws {
         try await Self.withUsers(kind) { store in

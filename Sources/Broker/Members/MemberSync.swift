@@ -43,21 +43,25 @@ struct MemberSync: Sendable {
         return found
     }
 
+    /// Writes MX's view of a member, deciding what to announce against the stored member inside
+    /// the store's transaction, so concurrent writers in other replicas cannot both announce it.
     private func store(_ mxMember: MXMember, mxUserGUID: String, completion: DataCompletion?) async throws -> MemberRecord {
-        let previous = try await store.member(guid: mxMember.guid, mxUserGUID: mxUserGUID)
-        let current = MemberRecord(
-            guid: mxMember.guid,
-            mxUserGUID: mxUserGUID,
-            institutionCode: mxMember.institutionCode,
-            name: mxMember.name,
-            connectionStatus: mxMember.connectionStatus,
-            isBeingAggregated: mxMember.isBeingAggregated ?? false,
-            aggregatedAt: mxMember.aggregatedAt,
-            successfullyAggregatedAt: mxMember.successfullyAggregatedAt,
-            refreshedAt: Date(),
-            lastCompletedAt: [previous?.lastCompletedAt, completion?.completedAt].compactMap { $0 }.max()
-        )
-        let stored = try await store.saveMember(current, events: Self.events(from: previous, to: current, completion: completion))
+        let refreshedAt = Date()
+        let (current, stored) = try await store.updateMember(guid: mxMember.guid, mxUserGUID: mxUserGUID) { previous in
+            let record = MemberRecord(
+                guid: mxMember.guid,
+                mxUserGUID: mxUserGUID,
+                institutionCode: mxMember.institutionCode,
+                name: mxMember.name,
+                connectionStatus: mxMember.connectionStatus,
+                isBeingAggregated: mxMember.isBeingAggregated ?? false,
+                aggregatedAt: mxMember.aggregatedAt,
+                successfullyAggregatedAt: mxMember.successfullyAggregatedAt,
+                refreshedAt: refreshedAt,
+                lastCompletedAt: [previous?.lastCompletedAt, completion?.completedAt].compactMap { $0 }.max()
+            )
+            return (record, Self.events(from: previous, to: record, completion: completion))
+        }
         if !stored.isEmpty { await hub.publish(mxUserGUID: mxUserGUID) }
         return current
     }
