@@ -77,6 +77,7 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
     }
 
     let router = Router(context: BrokerRequestContext.self)
+    router.add(middleware: AccessLogMiddleware())
     router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
     router.add(middleware: ErrorMiddleware())
     router.get("healthz") { _, _ in
@@ -100,7 +101,7 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
             .addRoutes(to: router.group("v1/sandbox"))
     }
     let streams = router.group("v1")
-    let api = router.group("v1").add(middleware: AuthenticationMiddleware(verifier: verifier))
+    let api = router.group("v1").add(middleware: AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret.value)))
     WidgetURLController(
         provisioner: provisioner,
         mx: mx,

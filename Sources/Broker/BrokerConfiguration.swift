@@ -40,7 +40,8 @@ import MXSandbox
 /// - `WEBHOOK_MAX_ATTEMPTS` (default 8), `WEBHOOK_RETRY_BASE_SECONDS` (5), `WEBHOOK_RETRY_MAX_SECONDS`
 ///   (3600), `WEBHOOK_LEASE_SECONDS` (120), `WEBHOOK_CONCURRENCY` (4): inbox processing.
 /// - `ADMIN_TOKEN` / `_FILE`: enables the admin API (`/v1/admin/…`) for this bearer token.
-/// - `MAX_BODY_BYTES` (default 65536), `LOG_LEVEL` (default `info`).
+/// - `MAX_BODY_BYTES` (default 65536), `LOG_LEVEL` (default `info`), `LOG_FORMAT` (`text`
+///   default | `json`, one object per line).
 public struct BrokerConfiguration: Sendable {
     /// How the broker reaches MX.
     public enum MXTarget: Sendable {
@@ -69,6 +70,8 @@ public struct BrokerConfiguration: Sendable {
     public var allowedRedirectURLPrefixes: [String]
     public var maxBodyBytes: Int
     public var logLevel: Logger.Level
+    /// Whether logs are written as JSON lines rather than text.
+    public var logsAsJSON: Bool
     public var memberRefreshInterval: TimeInterval
     public var memberPollInterval: TimeInterval
     public var heartbeatInterval: Duration
@@ -143,6 +146,11 @@ public struct BrokerConfiguration: Sendable {
         allowedRedirectURLPrefixes = reader.list("ALLOWED_REDIRECT_URL_PREFIXES")
         maxBodyBytes = try reader.integer("MAX_BODY_BYTES", default: 65_536, range: 1024...(16 << 20))
         logLevel = try reader.choice("LOG_LEVEL", default: .info)
+        switch reader.string("LOG_FORMAT")?.lowercased() ?? "text" {
+        case "text": logsAsJSON = false
+        case "json": logsAsJSON = true
+        default: throw ConfigurationError("LOG_FORMAT must be text or json.")
+        }
         memberRefreshInterval = try reader.number("MEMBER_REFRESH_SECONDS", default: 60, range: 0...86_400)
         memberPollInterval = try reader.number("MEMBER_POLL_SECONDS", default: 3, range: 0...3600)
         heartbeatInterval = .milliseconds(Int64(try reader.number("SSE_HEARTBEAT_SECONDS", default: 15, range: 0.05...3600) * 1000))

@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try BrokerConfiguration(environment: listen.environment())
-        let logger = makeLogger(level: configuration.logLevel)
+        let logger = makeLogger(level: configuration.logLevel, json: configuration.logsAsJSON)
         let app = try await buildApplication(configuration: configuration, logger: logger)
         try await app.runService()
     }
@@ -102,7 +102,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try BrokerConfiguration(environment: ProcessInfo.processInfo.environment)
-        let logger = makeLogger(level: configuration.logLevel)
+        let logger = makeLogger(level: configuration.logLevel, json: configuration.logsAsJSON)
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let (store, service) = try makeStore(configuration: configuration, logger: logger)
         let pool = Task { try await service?.run() }
@@ -112,8 +112,8 @@ struct Migrate: AsyncParsableCommand {
     }
 }
 
-func makeLogger(level: Logger.Level) -> Logger {
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+func makeLogger(level: Logger.Level, json: Bool = false) -> Logger {
+    LoggingSystem.bootstrap { label -> any LogHandler in json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label) }
     var logger = Logger(label: "connect-broker")
     logger.logLevel = level
     return logger

@@ -1,12 +1,14 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// Requires `Authorization: Bearer <JWT>` and puts the token's subject on the context.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = BrokerRequestContext
 
     let verifier: TokenVerifier
+    let hasher: SubjectHasher
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
@@ -17,7 +19,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme: Authorization: Bearer <token>.")
         }
         var context = context
-        context.subject = try await verifier.subject(of: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        let subject = try await verifier.subject(of: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        let hash = hasher.hash(subject)
+        context.subject = subject
+        context.caller?.record(subjectHash: hash)
+        context.logger[metadataKey: "user.hash"] = .string(hash)
         return try await next(request, context)
     }
 }

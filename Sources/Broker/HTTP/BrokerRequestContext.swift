@@ -8,6 +8,8 @@ public struct BrokerRequestContext: RequestContext {
     public var requestID: String = ""
     /// The app user id (`sub`) of an authenticated caller.
     public var subject: String?
+    /// Where authentication notes the caller for the access log.
+    var caller: CallerNote?
 
     /// The IP address of the connection's peer (a client, or a proxy in front of the broker).
     public let peerAddress: String?

@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+@testable import Broker
+
+@Suite("Logs")
+struct LoggingTests {
+    @Test("one access line per request: route template, status, latency, request id and a keyed hash of the caller")
+    func accessLog() async throws {
+        let logs = LogCapture()
+        try await withBroker(logs: logs) { broker async throws in
+            _ = try await broker.send(.get, "/v1/accounts/ACT-123?page=1", as: "alice@example.com", headers: [.requestID: "req-42"])
+            _ = try await broker.send(.get, "/no/such/route")
+            let lines = logs.text.split(separator: "\n").filter { $0.contains(" Request ") }
+            let read = try #require(lines.first { $0.contains("http.route=/v1/accounts/{account_guid}") })
+            #expect(read.contains("http.method=GET"))
+            #expect(read.contains("http.status=200") || read.contains("http.status=404"))
+            #expect(read.contains("request.id=req-42"))
+            #expect(read.contains("http.duration_ms="))
+            let hash = try #require(read.firstMatch(of: /user\.hash=([0-9a-f]{16})/)?.1)
+            #expect(!logs.text.contains("alice@example.com"), "the subject itself never appears")
+            #expect(!read.contains("ACT-123") && !read.contains("page=1"), "the raw path and query stay out")
+            _ = try await broker.send(.get, "/v1/transactions", as: "alice@example.com")
+            let again = logs.text.split(separator: "\n").filter { $0.contains("http.route=/v1/transactions") }
+            #expect(again.first?.contains("user.hash=\(hash)") == true, "the same caller hashes the same")
+            #expect(lines.contains { $0.contains("http.route=NotFound") && $0.contains("http.status=404") })
+        }
+    }
+
+    @Test("webhook credentials never reach the logs")
+    func webhookCredentials() async throws {
+        let logs = LogCapture()
+        try await withBroker(logs: logs) { broker async throws in
+            _ = try await broker.deliver(#"{"type":"PING"}"#)
+            _ = try await broker.deliver(#"{"type":"PING"}"#, credentials: "sandbox-webhooks:a-wrong-password")
+            #expect(logs.text.contains("Webhook received"))
+            #expect(!logs.text.contains("sandbox-webhook-password"))
+            #expect(!logs.text.contains("a-wrong-password"))
+            #expect(!logs.text.contains(Data("sandbox-webhooks:sandbox-webhook-password".utf8).base64EncodedString()))
+        }
+    }
+
+    @Test("LOG_FORMAT=json writes one JSON object per line")
+    func jsonLines() throws {
+        let lines = Mutex<[String]>([])
+        var logger = Logger(label: "broker") { label in JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } } }
+        logger[metadataKey: "request.id"] = "r-1"
+        logger.info("Request", metadata: ["http.status": "200", "quote": "say \"hi\""])
+        let line = try #require(lines.withLock { $0.first })
+        #expect(line.hasSuffix("\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["message"] == "Request")
+        #expect(object["level"] == "info")
+        #expect(object["label"] == "broker")
+        #expect(object["request.id"] == "r-1")
+        #expect(object["http.status"] == "200")
+        #expect(object["quote"] == "say \"hi\"")
+        #expect(object["ts"] != nil)
+        #expect(throws: ConfigurationError.self) { try BrokerConfiguration(environment: ["LOG_FORMAT": "xml"]) }
+        #expect(try BrokerConfiguration(environment: ["LOG_FORMAT": "json"]).logsAsJSON)
+    }
+}
