@@ -39,7 +39,11 @@ struct WebhookProcessor: Service, CustomStringConvertible {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let claimed: [InboxItem]
             do {
-                claimed = try await store.claimWebhooks(limit: settings.concurrency, lease: settings.lease, now: Date())
+                claimed = try await cancelWhenGracefulShutdown {
+                    try await store.claimWebhooks(limit: settings.concurrency, lease: settings.lease, now: Date())
+                }
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("Claiming webhooks failed", metadata: ["error.type": "\(type(of: error))"])
                 claimed = []
@@ -60,14 +64,7 @@ struct WebhookProcessor: Service, CustomStringConvertible {
     /// write), or shutdown begins.
     private func waitForWork() async {
         await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await _ in wakeUp.signals { return }
-                }
-                group.addTask { try? await Task.sleep(for: .seconds(1)) }
-                await group.next()
-                group.cancelAll()
-            }
+            await wakeUp.wait(upTo: .seconds(1))
         }
     }
 

@@ -106,20 +106,6 @@ struct WebhookSourcePolicy: Sendable {
     }
 }
 
-/// Wakes the webhook workers when a delivery is committed.
-final class WebhookWakeUp: Sendable {
-    let signals: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
-
-    init() {
-        (signals, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    }
-
-    func signal() {
-        continuation.yield()
-    }
-}
-
 extension HTTPField.Name {
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }
