@@ -15,7 +15,8 @@ import ServiceLifecycle
 public func buildApplication(configuration: BrokerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let (store, storeService) = try makeStore(configuration: configuration, logger: logger)
-    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: makeHTTPClientConfiguration(configuration))
+    let metrics = BrokerMetrics()
 
     let mxBaseURL: MXBaseURL
     let mxClientID: String
@@ -40,10 +41,12 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
             clientID: mxClientID,
             apiKey: mxAPIKey,
             apiVersion: configuration.mxAPIVersion,
-            timeout: configuration.mxTimeout
+            timeout: configuration.mxTimeout,
+            resilience: configuration.mxResilience
         ),
         httpClient: httpClient,
-        logger: logger
+        logger: logger,
+        metrics: metrics.factory
     )
 
     let developmentSecret =
@@ -78,6 +81,7 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
 
     let router = Router(context: BrokerRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
     router.add(middleware: ErrorMiddleware())
     router.get("healthz") { _, _ in
@@ -85,7 +89,7 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
     }
     router.get("readyz") { _, _ in
         do {
-            try await store.checkReady()
+            try await withDeadline(.seconds(2)) { try await store.checkReady() }
         } catch {
             throw BrokerError(.serviceUnavailable, "not_ready", "The store is unreachable or its migrations have not run.")
         }
@@ -95,13 +99,20 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
             body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ready\"}"))
         )
     }
+    router.get("metrics") { _, _ in
+        let counts = try? await withDeadline(.seconds(2)) { try await store.webhookCounts() }
+        let body = metrics.render(inboxCounts: counts, openStreams: await hub.openStreams)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: body))
+    }
     sandbox?.addRoutes(to: router, mountPath: "/sandbox/mx")
     if let developmentSecret {
         SandboxTokenController(signer: await DevTokenSigner(secret: developmentSecret), maxBodyBytes: configuration.maxBodyBytes)
             .addRoutes(to: router.group("v1/sandbox"))
     }
     let streams = router.group("v1")
-    let api = router.group("v1").add(middleware: AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret.value)))
+    let api = router.group("v1")
+        .add(middleware: AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret.value)))
+        .add(middleware: RateLimitMiddleware(limits: configuration.rateLimits))
     WidgetURLController(
         provisioner: provisioner,
         mx: mx,
@@ -139,6 +150,19 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
 
     var app = Application(
         router: router,
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [OversizedHeadersHandler()],
+                idleTimeout: .nanoseconds(
+                    configuration.idleTimeout.components.seconds * 1_000_000_000 + configuration.idleTimeout.components.attoseconds / 1_000_000_000
+                ),
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: configuration.maxHeaderBytes,
+                    maxHeaderListSize: configuration.maxHeaderBytes,
+                    maxHeaderFieldCount: 100
+                )
+            )
+        ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         onServerRunning: { channel in
             let address = ListeningAddress(channel.localAddress)
@@ -183,10 +207,26 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
             logger: logger
         )
     )
-    app.beforeServerStarts {
-        try await store.migrate()
+    if configuration.migrateOnStart {
+        app.beforeServerStarts {
+            try await store.migrate()
+        }
     }
     return app
+}
+
+/// The MX HTTP client's settings: connect timeout and the egress proxy, if configured.
+func makeHTTPClientConfiguration(_ configuration: BrokerConfiguration) -> HTTPClient.Configuration {
+    var client = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+    client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.mxResilience.maxConcurrentRequests
+    if let proxy = configuration.mxHTTPSProxy {
+        client.proxy = .server(
+            host: proxy.host,
+            port: proxy.port,
+            authorization: proxy.credentials.map { .basic(username: $0.username, password: $0.password.value) }
+        )
+    }
+    return client
 }
 
 /// The configured store, and the service it needs running (PostgreSQL's connection pool).

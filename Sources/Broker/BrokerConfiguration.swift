@@ -11,10 +11,21 @@ import MXSandbox
 /// - `DATABASE_URL` / `DATABASE_URL_FILE` (`postgres://user:password@host:5432/db?sslmode=…`):
 ///   use PostgreSQL instead of the SQLite file, so several replicas can share one database;
 ///   `DATABASE_POOL_SIZE` (default 10): connections each replica may open.
+/// - `MIGRATE_ON_START` (`true` default | `false`): apply pending migrations at start; with
+///   `false`, run `connect-broker migrate` first — `/readyz` fails until it has.
 /// - `MX_CLIENT_ID`, `MX_API_KEY` / `MX_API_KEY_FILE`: real MX credentials; setting them (or
 ///   `MX_BASE_URL`) turns the embedded sandbox off.
 /// - `MX_ENVIRONMENT` (`integration` default | `production`), `MX_BASE_URL` (overrides it),
 ///   `MX_API_VERSION` (`v20250224` default | `v20111101`), `MX_TIMEOUT_SECONDS` (default 15).
+/// - `MX_MAX_CONCURRENT_REQUESTS` (default 64), `MX_RETRY_ATTEMPTS` (3), `MX_RETRY_BASE_MILLISECONDS`
+///   (200), `MX_RETRY_MAX_WAIT_SECONDS` (5), `MX_BREAKER_FAILURES` (10), `MX_BREAKER_OPEN_SECONDS`
+///   (15): resilience toward MX (see ``MXResilience``).
+/// - `MX_HTTPS_PROXY` (`http://[user:password@]host:port`): sends every MX call through this
+///   egress proxy, so MX sees one registered address.
+/// - `RATE_LIMIT_WIDGET_URLS_PER_MINUTE` (10), `RATE_LIMIT_READS_PER_MINUTE` (300),
+///   `RATE_LIMIT_RELAYS_PER_MINUTE` (120): per-user limits of each replica; 0 turns one off.
+/// - `IDLE_TIMEOUT_SECONDS` (default 30): a connection that sends nothing for this long is closed.
+/// - `MAX_HEADER_BYTES` (default 16384): larger request headers are refused.
 /// - `SANDBOX_MX_CLIENT_ID`, `SANDBOX_MX_API_KEY`, `SANDBOX_CONNECT_SECONDS`, `SANDBOX_PUBLIC_URL`:
 ///   the embedded sandbox (see ``SandboxConfiguration``).
 /// - `JWT_HS256_SECRET` / `JWT_HS256_SECRET_FILE`, `JWT_PUBLIC_KEY_FILE`, `JWT_JWKS_FILE`: one key
@@ -57,9 +68,16 @@ public struct BrokerConfiguration: Sendable {
     /// A PostgreSQL URL; `nil` keeps the embedded SQLite store.
     public var databaseURL: Secret?
     public var databasePoolSize: Int
+    public var migrateOnStart: Bool
     public var mx: MXTarget
     public var mxAPIVersion: MXAPIVersion
     public var mxTimeout: Duration
+    public var mxResilience: MXResilience
+    /// The egress proxy every MX call goes through, if any.
+    public var mxHTTPSProxy: EgressProxy?
+    public var rateLimits: RateLimits
+    public var idleTimeout: Duration
+    public var maxHeaderBytes: Int
     /// `nil` means: generate a development secret under the data directory (sandbox only).
     public var tokenKeySource: TokenKeySource?
     public var tokenIssuer: String?
@@ -104,11 +122,33 @@ public struct BrokerConfiguration: Sendable {
         dataDirectory = reader.string("DATA_DIR") ?? "./data"
         databaseURL = try reader.secret("DATABASE_URL")
         databasePoolSize = try reader.integer("DATABASE_POOL_SIZE", default: 10, range: 2...500)
+        migrateOnStart = try reader.boolean("MIGRATE_ON_START", default: true)
         if let databaseURL, !(databaseURL.value.hasPrefix("postgres://") || databaseURL.value.hasPrefix("postgresql://")) {
             throw ConfigurationError("DATABASE_URL must be a postgres:// URL.")
         }
         mxAPIVersion = try reader.choice("MX_API_VERSION", default: .v20250224)
-        mxTimeout = .milliseconds(Int64(try reader.number("MX_TIMEOUT_SECONDS", default: 15, range: 0.1...300) * 1000))
+        mxTimeout = try reader.duration("MX_TIMEOUT_SECONDS", default: 15, range: 0.1...300)
+        mxResilience = MXResilience(
+            maxConcurrentRequests: try reader.integer("MX_MAX_CONCURRENT_REQUESTS", default: 64, range: 1...2000),
+            retryAttempts: try reader.integer("MX_RETRY_ATTEMPTS", default: 3, range: 1...10),
+            retryBaseDelay: .milliseconds(try reader.integer("MX_RETRY_BASE_MILLISECONDS", default: 200, range: 1...60_000)),
+            retryMaxWait: try reader.duration("MX_RETRY_MAX_WAIT_SECONDS", default: 5, range: 0...300),
+            breakerFailureThreshold: try reader.integer("MX_BREAKER_FAILURES", default: 10, range: 1...10_000),
+            breakerOpenDuration: try reader.duration("MX_BREAKER_OPEN_SECONDS", default: 15, range: 0.1...3600)
+        )
+        mxHTTPSProxy = try reader.secret("MX_HTTPS_PROXY").map { url throws(ConfigurationError) in
+            guard let proxy = EgressProxy(url: url.value) else {
+                throw ConfigurationError("MX_HTTPS_PROXY must look like http://host:port or http://user:password@host:port.")
+            }
+            return proxy
+        }
+        rateLimits = RateLimits(
+            widgetURLsPerMinute: try reader.integer("RATE_LIMIT_WIDGET_URLS_PER_MINUTE", default: 10, range: 0...1_000_000),
+            readsPerMinute: try reader.integer("RATE_LIMIT_READS_PER_MINUTE", default: 300, range: 0...1_000_000),
+            relaysPerMinute: try reader.integer("RATE_LIMIT_RELAYS_PER_MINUTE", default: 120, range: 0...1_000_000)
+        )
+        idleTimeout = try reader.duration("IDLE_TIMEOUT_SECONDS", default: 30, range: 0.1...3600)
+        maxHeaderBytes = try reader.integer("MAX_HEADER_BYTES", default: 16_384, range: 1024...(1 << 20))
 
         let clientID = reader.string("MX_CLIENT_ID")
         let apiKey = try reader.secret("MX_API_KEY")
@@ -153,7 +193,7 @@ public struct BrokerConfiguration: Sendable {
         }
         memberRefreshInterval = try reader.number("MEMBER_REFRESH_SECONDS", default: 60, range: 0...86_400)
         memberPollInterval = try reader.number("MEMBER_POLL_SECONDS", default: 3, range: 0...3600)
-        heartbeatInterval = .milliseconds(Int64(try reader.number("SSE_HEARTBEAT_SECONDS", default: 15, range: 0.05...3600) * 1000))
+        heartbeatInterval = try reader.duration("SSE_HEARTBEAT_SECONDS", default: 15, range: 0.05...3600)
         eventsTokenLifetime = try reader.number("EVENTS_TOKEN_SECONDS", default: 120, range: 1...86_400)
         widgetEventRetention = try reader.number("WIDGET_EVENT_RETENTION_DAYS", default: 30, range: 0...3650) * 86_400
         eventRetention = try reader.number("EVENT_RETENTION_HOURS", default: 72, range: 1...87_600) * 3600
@@ -186,18 +226,26 @@ public struct BrokerConfiguration: Sendable {
     }
 
     /// The MX sandbox's settings from `SANDBOX_MX_CLIENT_ID`, `SANDBOX_MX_API_KEY`,
-    /// `SANDBOX_CONNECT_SECONDS`, `SANDBOX_PUBLIC_URL` and the `SANDBOX_WEBHOOK_…` keys.
+    /// `SANDBOX_CONNECT_SECONDS`, `SANDBOX_PUBLIC_URL`, `SANDBOX_FAULTS` and the `SANDBOX_WEBHOOK_…` keys.
     public static func sandboxConfiguration(environment: [String: String]) throws(ConfigurationError) -> SandboxConfiguration {
         let reader = EnvironmentReader(environment)
         return SandboxConfiguration(
             clientID: reader.string("SANDBOX_MX_CLIENT_ID") ?? SandboxConfiguration.defaultClientID,
             apiKey: reader.string("SANDBOX_MX_API_KEY") ?? SandboxConfiguration.defaultAPIKey,
-            connectDelay: .milliseconds(Int64(try reader.number("SANDBOX_CONNECT_SECONDS", default: 3, range: 0...3600) * 1000)),
+            connectDelay: try reader.duration("SANDBOX_CONNECT_SECONDS", default: 3, range: 0...3600),
             publicBaseURL: reader.string("SANDBOX_PUBLIC_URL"),
             webhookURL: reader.string("SANDBOX_WEBHOOK_URL"),
             webhookUsername: reader.string("SANDBOX_WEBHOOK_USERNAME") ?? SandboxConfiguration.defaultWebhookUsername,
             webhookPassword: reader.string("SANDBOX_WEBHOOK_PASSWORD") ?? SandboxConfiguration.defaultWebhookPassword,
-            webhookRetryScale: try reader.number("SANDBOX_WEBHOOK_RETRY_SCALE", default: 1, range: 0.000_001...1)
+            webhookRetryScale: try reader.number("SANDBOX_WEBHOOK_RETRY_SCALE", default: 1, range: 0.000_001...1),
+            faults: try reader.string("SANDBOX_FAULTS").map { json throws(ConfigurationError) in
+                let data = Data(json.utf8)
+                do throws(SandboxFaultError) {
+                    return try SandboxFaultRule.list(fromJSON: data)
+                } catch {
+                    throw ConfigurationError("SANDBOX_FAULTS: \(error.description)")
+                }
+            } ?? []
         )
     }
 
@@ -241,6 +289,19 @@ struct EnvironmentReader {
             throw ConfigurationError("\(key) must be a number from \(range.lowerBound) to \(range.upperBound).")
         }
         return number
+    }
+
+    func boolean(_ key: String, default value: Bool) throws(ConfigurationError) -> Bool {
+        switch string(key)?.lowercased() {
+        case nil: return value
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ConfigurationError("\(key) must be true or false.")
+        }
+    }
+
+    func duration(_ key: String, default value: Double, range: ClosedRange<Double>) throws(ConfigurationError) -> Duration {
+        .milliseconds(Int64((try number(key, default: value, range: range) * 1000).rounded()))
     }
 
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, default value: T) throws(ConfigurationError) -> T where T.RawValue == String {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -23,13 +24,35 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
     private let httpClient: HTTPClient
     private let logger: Logger
     private let authorization: Secret
+    private let metrics: MXClientMetrics
+    private let breaker: CircuitBreaker
+    private let concurrency: ConcurrencyLimit
+    private let inFlightReads = InFlightReads()
 
-    public init(configuration: MXClientConfiguration, httpClient: HTTPClient, logger: Logger) {
+    /// A client whose copies share one circuit breaker, concurrency limit and set of reads in flight.
+    ///
+    /// - Parameter metrics: where call latency, retries and the breaker's state are reported.
+    public init(
+        configuration: MXClientConfiguration,
+        httpClient: HTTPClient,
+        logger: Logger,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
         self.configuration = configuration
         self.httpClient = httpClient
         self.logger = logger
         let credentials = "\(configuration.clientID):\(configuration.apiKey.value)"
         self.authorization = Secret("Basic " + Data(credentials.utf8).base64EncodedString())
+        let metrics = MXClientMetrics(factory: metrics)
+        self.metrics = metrics
+        self.breaker = CircuitBreaker(
+            failureThreshold: configuration.resilience.breakerFailureThreshold,
+            openDuration: configuration.resilience.breakerOpenDuration,
+            logger: logger,
+            onChange: { metrics.recordBreakerState($0) }
+        )
+        metrics.recordBreakerState(.closed)
+        self.concurrency = ConcurrencyLimit(limit: configuration.resilience.maxConcurrentRequests)
     }
 
     /// Names the client without its credentials.
@@ -105,14 +128,24 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
 
     // MARK: Reads
 
-    /// A `GET` of `path` (its components are percent-encoded), answered with MX's body as sent.
+    /// A `GET` of `path` (its components are percent-encoded), answered with MX's body as sent
+    /// once it is known to be JSON (else ``MXError/invalidResponse`` is thrown).
     public func get(_ path: [String], query: [(String, String)] = []) async throws -> MXResponse {
-        try await send(.GET, path, query: query)
+        let response = try await send(.GET, path, query: query)
+        guard (try? JSONSerialization.jsonObject(with: response.body, options: [.fragmentsAllowed])) != nil else {
+            logger.warning("MX answered with a body that is not JSON", metadata: ["mx.request.path": "\(Self.pathTemplate(path))"])
+            throw MXError.invalidResponse
+        }
+        return response
     }
 
     // MARK: Transport
 
     /// Sends one request to MX and returns a 2xx answer, or throws ``MXError``.
+    ///
+    /// A `GET` joins an identical one already in flight, and is retried on 429, 5xx and
+    /// connection failures (see ``MXResilience``). Every call passes the circuit breaker and
+    /// the concurrency limit.
     public func send(
         _ method: HTTPMethod,
         _ path: [String],
@@ -134,17 +167,83 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(body)
         }
-        let template = Self.pathTemplate(path)
-        let started = ContinuousClock.now
+        let endpoint = Self.pathTemplate(path)
+        guard method == .GET else { return try await attempt(request, endpoint: endpoint) }
+        let key = ([request.url] + extraHeaders.map { "\($0.0): \($0.1)" }).joined(separator: "\n")
+        let read = request
+        return try await inFlightReads.run(
+            key: key,
+            joined: { metrics.recordJoined(endpoint: endpoint) },
+            operation: { try await self.attemptWithRetries(read, endpoint: endpoint) }
+        )
+    }
+
+    private func attemptWithRetries(_ request: HTTPClientRequest, endpoint: String) async throws -> MXResponse {
+        var retry = 1
+        while true {
+            do {
+                return try await attempt(request, endpoint: endpoint)
+            } catch let error as MXError {
+                guard let delay = configuration.resilience.delay(beforeRetry: retry, after: error) else { throw error }
+                metrics.recordRetry(endpoint: endpoint, reason: error.kind)
+                logger.debug(
+                    "Retrying MX call",
+                    metadata: ["mx.request.path": "\(endpoint)", "mx.retry": "\(retry)", "error.kind": "\(error.kind.rawValue)"]
+                )
+                try await Task.sleep(for: delay)
+                retry += 1
+            }
+        }
+    }
+
+    /// One call through the breaker and the concurrency limit.
+    private func attempt(_ request: HTTPClientRequest, endpoint: String) async throws -> MXResponse {
+        let admission: CircuitBreaker.Admission
         do {
-            let response = try await httpClient.execute(request, timeout: .init(configuration.timeout))
+            admission = try await breaker.admit()
+        } catch {
+            metrics.recordRejectedByBreaker(endpoint: endpoint)
+            throw error
+        }
+        var outcome = CircuitBreaker.Outcome.abandoned
+        do {
+            let response = try await concurrency.withPlace { try await exchange(request, endpoint: endpoint) }
+            outcome = response.status >= 500 ? .failed : .answered
+            await breaker.record(outcome, admission: admission)
+            return response
+        } catch let error as MXError {
+            switch error.kind {
+            case .serverError, .timeout, .unreachable: outcome = .failed
+            case .rateLimited, .authenticationFailed, .notFound, .conflict, .rejected, .invalidResponse: outcome = .answered
+            case .circuitOpen: outcome = .abandoned
+            }
+            await breaker.record(outcome, admission: admission)
+            throw error
+        } catch {
+            await breaker.record(.abandoned, admission: admission)
+            throw error
+        }
+    }
+
+    /// The HTTP exchange itself, with the per-request deadline.
+    private func exchange(_ request: HTTPClientRequest, endpoint: String) async throws -> MXResponse {
+        let method = request.method.rawValue
+        let started = ContinuousClock.now
+        func finish(_ status: String) -> Duration {
+            let duration = ContinuousClock.now - started
+            metrics.recordCall(endpoint: endpoint, method: method, status: status, duration: duration)
+            return duration
+        }
+        do {
+            let response = try await httpClient.execute(request, deadline: .now() + .init(configuration.timeout))
             let responseBody = try await response.body.collect(upTo: 64 * 1024 * 1024)
             let status = Int(response.status.code)
+            let duration = finish(String(status))
             logger.debug(
                 "MX call",
                 metadata: [
-                    "mx.request.method": "\(method.rawValue)", "mx.request.path": "\(template)",
-                    "mx.response.status": "\(status)", "mx.duration_ms": "\((ContinuousClock.now - started).milliseconds)",
+                    "mx.request.method": "\(method)", "mx.request.path": "\(endpoint)",
+                    "mx.response.status": "\(status)", "mx.duration_ms": "\(duration.milliseconds)",
                 ]
             )
             guard (200..<300).contains(status) else {
@@ -156,10 +255,14 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         } catch let error as HTTPClientError
             where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
         {
-            logger.warning("MX call timed out", metadata: ["mx.request.path": "\(template)"])
+            _ = finish("timeout")
+            logger.warning("MX call timed out", metadata: ["mx.request.path": "\(endpoint)"])
             throw MXError.timeout
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
-            logger.warning("MX call failed", metadata: ["mx.request.path": "\(template)", "error.type": "\(type(of: error))"])
+            _ = finish("unreachable")
+            logger.warning("MX call failed", metadata: ["mx.request.path": "\(endpoint)", "error.type": "\(type(of: error))"])
             throw MXError.unreachable
         }
     }

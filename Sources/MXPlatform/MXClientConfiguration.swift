@@ -42,18 +42,22 @@ public struct MXClientConfiguration: Sendable {
     public var apiKey: Secret
     public var apiVersion: MXAPIVersion
     public var timeout: Duration
+    /// Retries, concurrency limit and circuit breaker.
+    public var resilience: MXResilience
 
     public init(
         baseURL: MXBaseURL,
         clientID: String,
         apiKey: Secret,
         apiVersion: MXAPIVersion = .v20250224,
-        timeout: Duration = .seconds(15)
+        timeout: Duration = .seconds(15),
+        resilience: MXResilience = MXResilience()
     ) {
         self.baseURL = baseURL
         self.clientID = clientID
         self.apiKey = apiKey
         self.apiVersion = apiVersion
         self.timeout = timeout
+        self.resilience = resilience
     }
 }

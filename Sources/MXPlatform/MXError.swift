@@ -24,6 +24,8 @@ public struct MXError: Error, Sendable, Equatable, CustomStringConvertible {
         case unreachable = "mx_unreachable"
         /// MX answered with something we could not read.
         case invalidResponse = "mx_invalid_response"
+        /// MX has been failing, so the call was not sent (the circuit is open).
+        case circuitOpen = "mx_circuit_open"
     }
 
     private enum Code: Equatable {
@@ -31,6 +33,7 @@ public struct MXError: Error, Sendable, Equatable, CustomStringConvertible {
         case timeout
         case unreachable
         case invalidResponse
+        case circuitOpen
     }
 
     private let code: Code
@@ -55,6 +58,11 @@ public struct MXError: Error, Sendable, Equatable, CustomStringConvertible {
     /// MX's answer could not be decoded.
     public static let invalidResponse = MXError(code: .invalidResponse)
 
+    /// The call was not sent because MX has been failing; try again in `retryAfterSeconds`.
+    public static func circuitOpen(retryAfterSeconds: Int) -> MXError {
+        MXError(code: .circuitOpen, retryAfterSeconds: retryAfterSeconds)
+    }
+
     /// The HTTP status MX answered with, if it answered.
     public var httpStatus: Int? {
         if case .status(let status) = code { return status }
@@ -66,6 +74,7 @@ public struct MXError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timeout: .timeout
         case .unreachable: .unreachable
         case .invalidResponse: .invalidResponse
+        case .circuitOpen: .circuitOpen
         case .status(let status):
             switch status {
             case 401, 403: .authenticationFailed

@@ -15,12 +15,14 @@ public struct MXSandbox: Sendable {
     public let configuration: SandboxConfiguration
     let state: SandboxState
     let webhooks: SandboxWebhooks
+    let faults: SandboxFaults
     private let expectedAuthorization: [UInt8]
 
     public init(configuration: SandboxConfiguration, logger: Logger) {
         self.configuration = configuration
         self.state = SandboxState(stateFile: configuration.stateFile, logger: logger)
         self.webhooks = SandboxWebhooks(configuration: configuration, state: state, logger: logger)
+        self.faults = SandboxFaults(rules: configuration.faults)
         let credentials = Data("\(configuration.clientID):\(configuration.apiKey)".utf8).base64EncodedString()
         self.expectedAuthorization = Array(SHA256.hash(data: Data("Basic \(credentials)".utf8)))
     }
@@ -33,12 +35,46 @@ public struct MXSandbox: Sendable {
     }
 
     /// Adds the simulated API and widget pages to `router` under `mountPath` (`""` or `/sandbox/mx`).
+    ///
+    /// Faults (see ``SandboxFaultRule``) apply to the API's routes, not to the widget pages or
+    /// to `{mountPath}/_faults`, where they are read (`GET`), replaced (`PUT`) and cleared (`DELETE`).
     public func addRoutes<Context: RequestContext>(to router: Router<Context>, mountPath: String) {
         let group = mountPath.isEmpty ? router.group() : router.group(RouterPath(mountPath))
-        addUserRoutes(to: group, mountPath: mountPath)
-        addMemberRoutes(to: group)
-        addDataRoutes(to: group)
+        let faulty = group.group().add(middleware: SandboxFaultMiddleware<Context>(faults: faults, mountPath: mountPath))
+        addUserRoutes(to: faulty, mountPath: mountPath)
+        addMemberRoutes(to: faulty)
+        addDataRoutes(to: faulty)
         addWidgetRoutes(to: group, mountPath: mountPath)
+        addFaultRoutes(to: group)
+    }
+
+    // MARK: Faults
+
+    private func addFaultRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
+        group.get("_faults") { request, context in
+            try await api(request, context) { _ in await faults.report }
+        }
+        group.put("_faults") { request, context in
+            try await api(request, context) { _ in
+                var request = request
+                guard let body = try? await request.collectBody(upTo: 1 << 20) else { throw SandboxFailure(400, "Body too large.") }
+                let rules: [SandboxFaultRule]
+                let data = Data(buffer: body)
+                do throws(SandboxFaultError) {
+                    rules = try SandboxFaultRule.list(fromJSON: data)
+                } catch {
+                    throw SandboxFailure(400, error.description)
+                }
+                await faults.replace(with: rules)
+                return await faults.report
+            }
+        }
+        group.delete("_faults") { request, context in
+            try await api(request, context) { _ in
+                await faults.replace(with: [])
+                return nil
+            }
+        }
     }
 
     // MARK: Users

@@ -13,6 +13,7 @@ import Foundation
 ///   its broker); `SANDBOX_WEBHOOK_USERNAME` / `SANDBOX_WEBHOOK_PASSWORD` (defaults
 ///   `sandbox-webhooks` / `sandbox-webhook-password`): their Basic credentials;
 ///   `SANDBOX_WEBHOOK_RETRY_SCALE` (default 1): shrinks MX's ~24-hour redelivery schedule for tests.
+/// - `SANDBOX_FAULTS` (JSON, optional): faults injected from the start (see ``SandboxFaultRule``).
 public struct SandboxConfiguration: Sendable {
     public var clientID: String
     public var apiKey: String
@@ -30,6 +31,8 @@ public struct SandboxConfiguration: Sendable {
     public var webhookPassword: String
     /// Multiplies every delay of the redelivery schedule (1 = MX's pace).
     public var webhookRetryScale: Double
+    /// Faults injected into API calls from the start.
+    public var faults: [SandboxFaultRule]
 
     /// The documented default credentials of the sandbox API.
     public static let defaultClientID = "sandbox-client-id"
@@ -48,7 +51,8 @@ public struct SandboxConfiguration: Sendable {
         webhookURL: String? = nil,
         webhookUsername: String = SandboxConfiguration.defaultWebhookUsername,
         webhookPassword: String = SandboxConfiguration.defaultWebhookPassword,
-        webhookRetryScale: Double = 1
+        webhookRetryScale: Double = 1,
+        faults: [SandboxFaultRule] = []
     ) {
         self.clientID = clientID
         self.apiKey = apiKey
@@ -60,5 +64,6 @@ public struct SandboxConfiguration: Sendable {
         self.webhookUsername = webhookUsername
         self.webhookPassword = webhookPassword
         self.webhookRetryScale = webhookRetryScale
+        self.faults = faults
     }
 }

@@ -66,6 +66,17 @@ final class BrokerProcess: Sendable {
         }
     }
 
+    /// Sends SIGTERM, as an orchestrator does, without waiting.
+    func terminate() {
+        process.terminate()
+    }
+
+    /// Waits for the process to end; its exit status, or `nil` if a signal ended it.
+    func exitStatus() async -> Int32? {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationReason == .exit ? process.terminationStatus : nil
+    }
+
     var log: String { output.withLock { $0 } }
 }
 

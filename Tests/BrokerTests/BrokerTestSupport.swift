@@ -152,10 +152,37 @@ struct BrokerClient: Sendable {
     }
 
     /// Basic-authenticated call straight to the embedded sandbox (what MX itself holds).
-    func sandbox(_ uri: String) async throws -> [String: Any] {
+    func sandbox(_ uri: String, method: HTTPRequest.Method = .get, json: String? = nil) async throws -> [String: Any] {
         let credentials = Data("sandbox-client-id:sandbox-api-key".utf8).base64EncodedString()
         let headers: HTTPFields = [.authorization: "Basic \(credentials)", .accept: "application/vnd.mx.api.v1+json"]
-        return try await client.execute(uri: "/sandbox/mx\(uri)", method: .get, headers: headers) { try $0.json }
+        return try await client.execute(uri: "/sandbox/mx\(uri)", method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) {
+            $0.status == .noContent ? [:] : try $0.json
+        }
+    }
+
+    /// Replaces the sandbox's faults with `rules` (a JSON array of fault objects).
+    func injectFaults(_ rules: String) async throws {
+        let report = try await sandbox("/_faults", method: .put, json: #"{"faults":\#(rules)}"#)
+        #expect(report["faults"] != nil, "faults were not accepted: \(report)")
+    }
+
+    /// Ends every fault of the sandbox.
+    func clearFaults() async throws {
+        _ = try await sandbox("/_faults", method: .delete)
+    }
+
+    /// What each of the sandbox's faults has matched and injected so far.
+    func faultReport() async throws -> [[String: Any]] {
+        try #require(try await sandbox("/_faults")["faults"] as? [[String: Any]])
+    }
+
+    /// The value of the first Prometheus sample whose line starts with `name` and holds every one of `labels`.
+    func metric(_ name: String, _ labels: String...) async throws -> Double? {
+        let text = String(buffer: try await client.execute(uri: "/metrics", method: .get) { $0 }.body)
+        let line = text.split(separator: "\n").first { line in
+            line.hasPrefix(name) && labels.allSatisfy { line.contains($0) }
+        }
+        return line?.split(separator: " ").last.flatMap { Double($0) }
     }
 }
 

@@ -11,6 +11,8 @@ struct ReceivedEvent: Sendable, Equatable {
     var event: String?
     var data: String = ""
     var comment: String?
+    /// The reconnection delay the server asked for, in milliseconds (kept on a block's comments).
+    var retry: Int?
 }
 
 /// A live `GET /v1/events` connection read in the background over real HTTP.
@@ -18,6 +20,7 @@ final class EventStreamClient: Sendable {
     let status: Int
     private let received = Mutex<[ReceivedEvent]>([])
     private let reader = Mutex<Task<Void, Never>?>(nil)
+    private let ended = Mutex(false)
 
     private init(status: Int) {
         self.status = status
@@ -41,6 +44,7 @@ final class EventStreamClient: Sendable {
                     }
                 }
             } catch {}
+            client.ended.withLock { $0 = true }
         }
         client.reader.withLock { $0 = task }
         return client
@@ -52,6 +56,8 @@ final class EventStreamClient: Sendable {
         for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix(":") {
                 comments.append(ReceivedEvent(comment: String(line.dropFirst()).trimmingCharacters(in: .whitespaces)))
+            } else if line.hasPrefix("retry: ") {
+                event.retry = Int(line.dropFirst(7))
             } else if line.hasPrefix("id: ") {
                 event.id = String(line.dropFirst(4))
             } else if line.hasPrefix("event: ") {
@@ -61,7 +67,11 @@ final class EventStreamClient: Sendable {
             }
         }
         received.withLock { list in
-            list += comments
+            list += comments.map { comment in
+                var comment = comment
+                comment.retry = event.retry
+                return comment
+            }
             if event.id != nil || event.event != nil { list.append(event) }
         }
     }
@@ -83,6 +93,9 @@ final class EventStreamClient: Sendable {
         Issue.record("timed out waiting for events; got \(all.map { $0.event ?? ":\($0.comment ?? "")" })")
         return all
     }
+
+    /// Whether the server has ended the stream (or the connection dropped).
+    var isEnded: Bool { ended.withLock { $0 } }
 
     func close() {
         reader.withLock { $0?.cancel() }

@@ -10,7 +10,8 @@ import Testing
 
 @Suite("Webhook retries, dead letters and the admin API")
 struct WebhookRetryTests {
-    /// A broker whose MX knows one user and answers member reads with `memberStatus` codes in turn.
+    /// A broker whose MX knows one user and answers member reads with `memberStatus` codes in turn
+    /// (the MX client does not retry, so each status is one inbox attempt).
     private func withFlakyMX(
         memberStatuses: [Int],
         extra: [String: String] = [:],
@@ -41,6 +42,7 @@ struct WebhookRetryTests {
                 "MX_BASE_URL": "http://127.0.0.1:\(try #require(mx.port))", "MX_CLIENT_ID": "client", "MX_API_KEY": "key",
                 "MX_WEBHOOK_USERNAME": "mx", "MX_WEBHOOK_PASSWORD": "hook-secret", "ADMIN_TOKEN": adminToken,
                 "WEBHOOK_MAX_ATTEMPTS": "3", "WEBHOOK_RETRY_BASE_SECONDS": "0.05", "WEBHOOK_RETRY_MAX_SECONDS": "0.1",
+                "MX_RETRY_ATTEMPTS": "1",
             ])
             environment.merge(extra) { $1 }
             try await withBroker(environment) { broker async throws in

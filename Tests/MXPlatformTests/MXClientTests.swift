@@ -4,11 +4,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import MXPlatform
 import MXSandbox
 import NIOCore
 import NIOFoundationCompat
 import Testing
+
+@testable import MXPlatform
 
 /// Runs `body` with an MX client pointed at a live sandbox on a free port.
 func withSandboxClient(
@@ -156,12 +157,12 @@ struct MXClientErrorTests {
             let summary = [
                 request.headers[.authorization] ?? "", request.headers[.accept] ?? "",
                 request.headers[HTTPField.Name("Accept-Version")!] ?? "", request.uri.path, request.uri.query ?? "",
-            ].joined(separator: "|")
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: summary)))
+            ]
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(data: try JSONEncoder().encode(summary))))
         }
         try await withStubClient(echo) { mx async throws in
             let answer = try await mx.get(["users", "a b/c", "accounts"], query: [("from_date", "2025-01-01"), ("x", "a&b")])
-            let parts = String(buffer: answer.body).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            let parts = try JSONDecoder().decode([String].self, from: answer.body)
             #expect(parts[0] == "Basic " + Data("id:key".utf8).base64EncodedString())
             #expect(parts[1] == "application/json")
             #expect(parts[2] == "v20250224")
@@ -198,5 +199,34 @@ struct CalendarDayTests {
         let secret = Secret("sk_live_123")
         #expect("\(secret)" == "[redacted]")
         #expect(String(reflecting: secret) == "[redacted]")
+    }
+}
+
+@Suite("Retry policy")
+struct RetryPolicyTests {
+    let policy = MXResilience(retryAttempts: 3, retryBaseDelay: .milliseconds(200), retryMaxWait: .seconds(5))
+
+    @Test("429, 5xx and connection failures are retried; other failures and timeouts are not")
+    func retryable() {
+        #expect(policy.delay(beforeRetry: 1, after: .status(503)) != nil)
+        #expect(policy.delay(beforeRetry: 1, after: .status(429)) != nil)
+        #expect(policy.delay(beforeRetry: 1, after: .unreachable) != nil)
+        #expect(policy.delay(beforeRetry: 1, after: .status(404)) == nil)
+        #expect(policy.delay(beforeRetry: 1, after: .status(401)) == nil)
+        #expect(policy.delay(beforeRetry: 1, after: .timeout) == nil)
+        #expect(policy.delay(beforeRetry: 1, after: .invalidResponse) == nil)
+        #expect(policy.delay(beforeRetry: 3, after: .status(503)) == nil)
+    }
+
+    @Test("backoff doubles with jitter between half and all of it; Retry-After wins when it is short enough")
+    func delays() throws {
+        for _ in 0..<50 {
+            let first = try #require(policy.delay(beforeRetry: 1, after: .status(500)))
+            #expect(first >= .milliseconds(100) && first <= .milliseconds(200))
+            let second = try #require(policy.delay(beforeRetry: 2, after: .status(500)))
+            #expect(second >= .milliseconds(200) && second <= .milliseconds(400))
+        }
+        #expect(policy.delay(beforeRetry: 1, after: .status(429, retryAfterSeconds: 2)) == .seconds(2))
+        #expect(policy.delay(beforeRetry: 1, after: .status(429, retryAfterSeconds: 60)) == nil)
     }
 }

@@ -78,6 +78,7 @@ struct EventStreamController {
                         try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     }
                 }
+                try await writer.write(ByteBuffer(string: "retry: 1000\n: server shutting down; reconnect\n\n"))
                 try await writer.finish(nil)
             } catch {
                 logger.debug("Event stream ended", metadata: ["error.type": "\(type(of: error))"])

@@ -66,6 +66,14 @@ public struct BrokerError: Error, Sendable {
             self.init(.serviceUnavailable, "mx_rate_limited", "MX is rate limiting the broker; retry later.", headers: [.retryAfter: String(seconds)])
         case .serverError, .unreachable, .invalidResponse:
             self.init(.badGateway, "mx_unavailable", "MX could not serve this request.")
+        case .circuitOpen:
+            let seconds = mxError.retryAfterSeconds ?? 1
+            self.init(
+                .serviceUnavailable,
+                "mx_unavailable",
+                "MX has been failing; the broker is not calling it for now. Retry later.",
+                headers: [.retryAfter: String(seconds)]
+            )
         case .timeout:
             self.init(.gatewayTimeout, "mx_timeout", "MX did not answer in time.")
         }

@@ -1,0 +1,26 @@
+/// Shares one MX call among identical `GET`s that arrive while it is in flight.
+///
+/// The key is the full request URL, which for user data begins with the user's own guid, so
+/// only a user's identical reads are ever joined.
+actor InFlightReads {
+    private var calls: [String: Task<MXResponse, any Error>] = [:]
+
+    /// The answer of the call in flight for `key`, or of `operation` started now.
+    ///
+    /// `joined` is told when the answer comes from a call already in flight.
+    func run(
+        key: String,
+        joined: @Sendable () -> Void,
+        operation: @escaping @Sendable () async throws -> MXResponse
+    ) async throws -> MXResponse {
+        if let call = calls[key] {
+            joined()
+            return try await call.value
+        }
+        let call = Task { try await operation() }
+        calls[key] = call
+        let result = await call.result
+        calls[key] = nil
+        return try result.get()
+    }
+}

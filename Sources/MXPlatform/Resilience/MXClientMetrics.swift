@@ -1,0 +1,41 @@
+import CoreMetrics
+
+/// The metrics an ``MXClient`` reports, through any swift-metrics factory.
+///
+/// Labels are path templates (`/users/{id}/accounts`), never identifiers.
+struct MXClientMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    /// One answered or failed call: `status` is MX's HTTP status, `timeout` or `unreachable`.
+    func recordCall(endpoint: String, method: String, status: String, duration: Duration) {
+        let timer = Timer(
+            label: "mx_request_duration_seconds",
+            dimensions: [("endpoint", endpoint), ("method", method), ("status", status)],
+            factory: factory
+        )
+        timer.recordNanoseconds(duration.nanoseconds)
+    }
+
+    func recordRetry(endpoint: String, reason: MXError.Kind) {
+        Counter(label: "mx_retries_total", dimensions: [("endpoint", endpoint), ("reason", reason.rawValue)], factory: factory).increment()
+    }
+
+    func recordJoined(endpoint: String) {
+        Counter(label: "mx_coalesced_requests_total", dimensions: [("endpoint", endpoint)], factory: factory).increment()
+    }
+
+    func recordRejectedByBreaker(endpoint: String) {
+        Counter(label: "mx_breaker_rejections_total", dimensions: [("endpoint", endpoint)], factory: factory).increment()
+    }
+
+    func recordBreakerState(_ state: CircuitBreaker.State) {
+        Gauge(label: "mx_breaker_state", factory: factory).record(state.rawValue)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let parts = components
+        return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,61 @@
+import BrokerStore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Broker
+
+@Suite("Metrics and readiness")
+struct ObservabilityTests {
+    @Test("/metrics counts requests by route and status, times MX calls, and shows inbox depth and open streams")
+    func metrics() async throws {
+        try await withBroker { broker async throws in
+            _ = try await broker.mintWidgetURL(as: "alice")
+            #expect(try await broker.send(.get, "/v1/members", as: "alice").status == .ok)
+            #expect(try await broker.send(.get, "/v1/members").status == .unauthorized)
+            let stream = try await broker.openEvents(as: "alice")
+            defer { stream.close() }
+
+            let text = String(buffer: try await broker.send(.get, "/metrics").body)
+            #expect(try await broker.metric("http_requests_total", #"route="/v1/members""#, #"status="200""#) == 1)
+            #expect(try await broker.metric("http_requests_total", #"route="/v1/members""#, #"status="401""#) == 1)
+            #expect(try await broker.metric("http_request_duration_seconds_count", #"route="/v1/widget_urls""#) == 1)
+            #expect(try await broker.metric("mx_request_duration_seconds_count", #"endpoint="/users/{id}/widget_urls""#, #"status="200""#) == 1)
+            #expect(try await broker.metric("sse_open_streams") == 1)
+            #expect(try await broker.metric("webhook_inbox_items", #"status="pending""#) != nil)
+            #expect(try await broker.metric("mx_breaker_state") == 0)
+            #expect(try await broker.metric("store_reachable") == 1)
+            #expect(!text.contains("alice"))
+            #expect(!text.contains("USR-"))
+        }
+    }
+
+    @Test("/readyz fails until pending migrations are applied")
+    func readinessWaitsForMigrations() async throws {
+        let environment = sandboxEnvironment(["MIGRATE_ON_START": "false"])
+        try await withBroker(environment) { broker async throws in
+            let pending = try await broker.send(.get, "/readyz")
+            #expect(pending.status == .serviceUnavailable)
+            #expect(pending.errorCode == "not_ready")
+            #expect(try await broker.send(.get, "/healthz").status == .ok)
+
+            try await SQLiteStore(path: try BrokerConfiguration(environment: environment).databasePath).migrate()
+            #expect(try await broker.send(.get, "/readyz").status == .ok)
+        }
+    }
+
+    @Test("/readyz fails, promptly, while the database cannot be reached")
+    func readinessNeedsTheDatabase() async throws {
+        let environment = sandboxEnvironment(["MIGRATE_ON_START": "false", "DATABASE_URL": "postgres://broker@127.0.0.1:1/broker?sslmode=disable"])
+        try await withBroker(environment) { broker async throws in
+            let started = ContinuousClock.now
+            let response = try await broker.send(.get, "/readyz")
+            #expect(response.status == .serviceUnavailable)
+            #expect(ContinuousClock.now - started < .seconds(4))
+            #expect(try await broker.send(.get, "/healthz").status == .ok)
+            #expect(try await broker.metric("store_reachable") == 0)
+        }
+    }
+}
