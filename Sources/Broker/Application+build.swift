@@ -13,6 +13,15 @@ import ServiceLifecycle
 ///
 /// Tests call this with a configuration on port 0, so what is tested is what runs.
 public func buildApplication(configuration: BrokerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    try await buildApplication(configuration: configuration, logger: logger, registeredRoutes: { _ in })
+}
+
+/// Builds the broker, telling `registeredRoutes` every route its router holds.
+func buildApplication(
+    configuration: BrokerConfiguration,
+    logger: Logger,
+    registeredRoutes: ([Router<BrokerRequestContext>.RouteDescription]) -> Void
+) async throws -> some ApplicationProtocol {
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let (store, storeService) = try makeStore(configuration: configuration, logger: logger)
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: makeHTTPClientConfiguration(configuration))
@@ -104,6 +113,13 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
         let body = metrics.render(inboxCounts: counts, openStreams: await hub.openStreams)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: body))
     }
+    router.get("openapi.yaml") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/yaml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml))
+        )
+    }
     sandbox?.addRoutes(to: router, mountPath: "/sandbox/mx")
     if let developmentSecret {
         SandboxTokenController(signer: await DevTokenSigner(secret: developmentSecret), maxBodyBytes: configuration.maxBodyBytes)
@@ -148,6 +164,7 @@ public func buildApplication(configuration: BrokerConfiguration, logger: Logger)
         AdminWebhooksController(store: store, adminToken: adminToken, wakeUp: webhookWakeUp).addRoutes(to: router.group("v1/admin"))
     }
 
+    registeredRoutes(router.routes)
     var app = Application(
         router: router,
         server: .http1(
