@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Broker
 import Foundation
+import GRDB
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -38,5 +39,38 @@ struct GracefulShutdownTests {
         await #expect(throws: (any Error).self) {
             try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get().close()
         }
+    }
+
+    @Test("SIGTERM while a webhook is being processed: the delivery is finished before the process exits", .timeLimit(.minutes(1)))
+    func finishesTheDeliveryInHand() async throws {
+        let sandbox = try await BrokerProcess("sandbox", environment: ["SANDBOX_CONNECT_SECONDS": "0"])
+        defer { sandbox.stop() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shutdown-\(UUID().uuidString)").path
+        let broker = try await BrokerProcess(environment: [
+            "DATA_DIR": directory, "MX_BASE_URL": sandbox.baseURL, "MX_CLIENT_ID": "sandbox-client-id", "MX_API_KEY": "sandbox-api-key",
+            "JWT_HS256_SECRET": testSecret, "MX_WEBHOOK_USERNAME": "mx", "MX_WEBHOOK_PASSWORD": "hook-secret", "LOG_LEVEL": "notice",
+        ])
+        defer { broker.stop() }
+        let token = try await DevTokenSigner(secret: testSecret).token(subject: "alice", lifetime: 600)
+        let auth = [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")]
+        #expect(try await httpRequest("\(broker.baseURL)/v1/widget_urls", method: .POST, headers: auth, body: #"{"widget_url":{}}"#).status == 200)
+        let users = try #require(try await httpRequest("\(sandbox.baseURL)/users", headers: sandboxAPIHeaders).json["users"] as? [[String: Any]])
+        let user = try #require(users.first?["guid"] as? String)
+        let member = try await createSandboxMember(baseURL: sandbox.baseURL, apiPath: "", user: user)
+        let faults = #"{"faults":[{"method":"GET","path":"/users/*/members/*","kind":"latency","latency_ms":1500}]}"#
+        #expect(try await httpRequest("\(sandbox.baseURL)/_faults", method: .PUT, headers: sandboxAPIHeaders, body: faults).status == 200)
+
+        let hook = [("Authorization", "Basic " + Data("mx:hook-secret".utf8).base64EncodedString()), ("Content-Type", "application/json")]
+        let body = dataWebhook(user: user, member: member, completedAt: 1_800_000_000)
+        #expect(try await httpRequest("\(broker.baseURL)/v1/webhooks/mx", method: .POST, headers: hook, body: body).status == 204)
+        try await Task.sleep(for: .milliseconds(500))
+        broker.terminate()
+        #expect(await broker.exitStatus() == 0)
+
+        let database = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("broker.sqlite"))
+        let rows = try await database.read { db in try Row.fetchAll(db, sql: "SELECT status, attempts FROM webhook_inbox") }
+        #expect(rows.count == 1)
+        #expect(rows.first?["status"] as String? == "processed")
+        #expect(rows.first?["attempts"] as Int? == 1)
     }
 }
