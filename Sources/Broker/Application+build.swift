@@ -75,7 +75,9 @@ func buildApplication(
     }
     let provisioner = UserProvisioner(store: store, mx: mx, idSecret: userIDSecret, logger: logger)
     let hub = EventHub(heartbeat: configuration.heartbeatInterval)
-    let sync = MemberSync(store: store, mx: mx, hub: hub)
+    let readCache = ReadCache(ttl: configuration.readCacheTTL, maxBytes: configuration.readCacheMaxBytes)
+    let changes = UserChanges(hub: hub, cache: readCache)
+    let sync = MemberSync(store: store, mx: mx, changes: changes)
     let eventsTokens = await EventsTokenIssuer(secret: userIDSecret, lifetime: configuration.eventsTokenLifetime)
     let webhookWakeUp = WebhookWakeUp()
     let webhookCredentials: WebhookCredentials? =
@@ -136,7 +138,7 @@ func buildApplication(
         maxBodyBytes: configuration.maxBodyBytes
     )
     .addRoutes(to: api)
-    ReadController(provisioner: provisioner, mx: mx).addRoutes(to: api)
+    ReadController(provisioner: provisioner, mx: mx, cache: readCache).addRoutes(to: api)
     MembersController(
         provisioner: provisioner,
         store: store,
@@ -203,7 +205,7 @@ func buildApplication(
     app.addServices(
         HTTPClientService(client: httpClient),
         EventHubService(hub: hub),
-        ReplicaEventsService(store: store, hub: hub),
+        ReplicaEventsService(store: store, changes: changes),
         WebhookProcessor(
             store: store,
             handler: WebhookHandler(store: store, sync: sync),

@@ -24,6 +24,9 @@ import MXSandbox
 ///   egress proxy, so MX sees one registered address.
 /// - `RATE_LIMIT_WIDGET_URLS_PER_MINUTE` (10), `RATE_LIMIT_READS_PER_MINUTE` (300),
 ///   `RATE_LIMIT_RELAYS_PER_MINUTE` (120): per-user limits of each replica; 0 turns one off.
+/// - `READ_CACHE_SECONDS` (default 30), `READ_CACHE_MAX_BYTES` (default 67108864): how long MX
+///   reads are kept per user (dropped at once when the user's data changes) and the memory they
+///   may take; 0 turns the cache off.
 /// - `IDLE_TIMEOUT_SECONDS` (default 30): a connection that sends nothing for this long is closed.
 /// - `MAX_HEADER_BYTES` (default 16384): larger request headers are refused.
 /// - `SANDBOX_MX_CLIENT_ID`, `SANDBOX_MX_API_KEY`, `SANDBOX_CONNECT_SECONDS`, `SANDBOX_PUBLIC_URL`:
@@ -77,6 +80,8 @@ public struct BrokerConfiguration: Sendable {
     public var mxHTTPSProxy: EgressProxy?
     public var rateLimits: RateLimits
     public var idleTimeout: Duration
+    public var readCacheTTL: Duration
+    public var readCacheMaxBytes: Int
     public var maxHeaderBytes: Int
     /// `nil` means: generate a development secret under the data directory (sandbox only).
     public var tokenKeySource: TokenKeySource?
@@ -148,6 +153,8 @@ public struct BrokerConfiguration: Sendable {
             relaysPerMinute: try reader.integer("RATE_LIMIT_RELAYS_PER_MINUTE", default: 120, range: 0...1_000_000)
         )
         idleTimeout = try reader.duration("IDLE_TIMEOUT_SECONDS", default: 30, range: 0.1...3600)
+        readCacheTTL = try reader.duration("READ_CACHE_SECONDS", default: 30, range: 0...86_400)
+        readCacheMaxBytes = try reader.integer("READ_CACHE_MAX_BYTES", default: 64 << 20, range: 0...(64 << 30))
         maxHeaderBytes = try reader.integer("MAX_HEADER_BYTES", default: 16_384, range: 1024...(1 << 20))
 
         let clientID = reader.string("MX_CLIENT_ID")

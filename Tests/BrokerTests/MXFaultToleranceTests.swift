@@ -10,9 +10,10 @@ import Testing
 /// limits with the right status, and the broker recovers by itself when the faults stop.
 @Suite("Resilience toward MX")
 struct MXFaultToleranceTests {
-    /// Fast retries, so tests measure behaviour rather than backoff.
+    /// Fast retries, so tests measure behaviour rather than backoff, and no read cache, so every
+    /// read reaches the sandbox.
     static func environment(_ extra: [String: String] = [:]) -> [String: String] {
-        sandboxEnvironment(["MX_RETRY_BASE_MILLISECONDS": "10"].merging(extra) { $1 })
+        sandboxEnvironment(["MX_RETRY_BASE_MILLISECONDS": "10", "READ_CACHE_SECONDS": "0"].merging(extra) { $1 })
     }
 
     @Test("transient 503s on a read are retried and the caller gets the data")

@@ -90,18 +90,18 @@ struct EventHubService: Service, CustomStringConvertible {
     }
 }
 
-/// Wakes this replica's event streams for events other replicas store (PostgreSQL's
-/// LISTEN/NOTIFY), until the application shuts down.
+/// Wakes this replica's event streams, and drops its cached reads, for events other replicas
+/// store (PostgreSQL's LISTEN/NOTIFY), until the application shuts down.
 struct ReplicaEventsService: Service, CustomStringConvertible {
     var description: String { "ReplicaEventsService" }
 
     let store: any Store
-    let hub: EventHub
+    let changes: UserChanges
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             await store.followEvents { mxUserGUID in
-                await hub.publish(mxUserGUID: mxUserGUID)
+                await changes.changed(mxUserGUID: mxUserGUID)
             }
         }
     }

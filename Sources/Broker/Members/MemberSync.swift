@@ -10,7 +10,7 @@ import MXPlatform
 struct MemberSync: Sendable {
     let store: any Store
     let mx: MXClient
-    let hub: EventHub
+    let changes: UserChanges
     /// Applies to one member run one at a time, so two reads of MX applied together cannot both
     /// announce the same change.
     let serial = KeyedSerialQueue()
@@ -62,7 +62,7 @@ struct MemberSync: Sendable {
             )
             return (record, Self.events(from: previous, to: record, completion: completion))
         }
-        if !stored.isEmpty { await hub.publish(mxUserGUID: mxUserGUID) }
+        if !stored.isEmpty { await changes.changed(mxUserGUID: mxUserGUID) }
         return current
     }
 
@@ -84,7 +84,7 @@ struct MemberSync: Sendable {
     func forget(memberGUID: String, mxUserGUID: String) async throws -> Bool {
         let event = NewEvent(kind: EventKind.memberDeleted, payload: jsonText(["member_guid": memberGUID]))
         guard try await store.deleteMember(guid: memberGUID, mxUserGUID: mxUserGUID, events: [event]) != nil else { return false }
-        await hub.publish(mxUserGUID: mxUserGUID)
+        await changes.changed(mxUserGUID: mxUserGUID)
         return true
     }
 

@@ -30,22 +30,22 @@ struct MembersController {
     @Sendable func list(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let query = try ReadQuery(request, dates: false)
         guard let user = try await provisioner.existingUser(subject: try context.requireSubject()) else {
-            return Self.json(MemberList(members: [], query: query))
+            return Self.answer(MemberList(members: [], query: query), to: request)
         }
         var members = try await store.members(mxUserGUID: user.mxUserGUID)
         if needsSync(user: user, members: members) {
             try await sync.syncAll(mxUserGUID: user.mxUserGUID)
             members = try await store.members(mxUserGUID: user.mxUserGUID)
         }
-        return Self.json(MemberList(members: members, query: query))
+        return Self.answer(MemberList(members: members, query: query), to: request)
     }
 
     @Sendable func read(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let (user, guid) = try await callerAndMember(context)
         if let stored = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID), isFresh(stored) {
-            return Self.json(["member": MemberView(member: stored)])
+            return Self.answer(["member": MemberView(member: stored)], to: request)
         }
-        return Self.json(["member": MemberView(member: try await sync.refresh(memberGUID: guid, mxUserGUID: user.mxUserGUID))])
+        return Self.answer(["member": MemberView(member: try await sync.refresh(memberGUID: guid, mxUserGUID: user.mxUserGUID))], to: request)
     }
 
     @Sendable func aggregate(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -117,6 +117,11 @@ struct MembersController {
     private static func isSettling(_ member: MemberRecord) -> Bool {
         let action = ActionRequired(connectionStatus: member.connectionStatus)
         return member.isBeingAggregated || (action != .none && action != .terminal)
+    }
+
+    /// A read's answer, with `ETag` (304 on `If-None-Match`) and gzip when accepted.
+    private static func answer(_ value: some Encodable, to request: Request) -> Response {
+        JSONAnswer(body: ByteBuffer(string: jsonText(value))).response(to: request)
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {

@@ -1,0 +1,82 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// A JSON body with its strong `ETag`, answered as 304 when the client already has it and
+/// gzipped when the client accepts that and the body is large enough to gain from it.
+final class JSONAnswer: Sendable {
+    let body: ByteBuffer
+    let etag: String
+    let madeAt: ContinuousClock.Instant
+    private let gzipped = Mutex<ByteBuffer?>(nil)
+
+    /// Bodies smaller than this are sent as they are.
+    static let compressionThreshold = 1024
+
+    init(body: ByteBuffer, madeAt: ContinuousClock.Instant = .now) {
+        self.body = body
+        self.madeAt = madeAt
+        let digest = SHA256.hash(data: body.readableBytesView)
+        var tag = "\""
+        for byte in digest.prefix(12) {
+            tag.append(Self.hexDigits[Int(byte >> 4)])
+            tag.append(Self.hexDigits[Int(byte & 0x0f)])
+        }
+        self.etag = tag + "\""
+    }
+
+    /// Bytes this answer may hold: its body, and a compressed form no larger than the body.
+    var size: Int { body.readableBytes * 2 }
+
+    /// The response to `request`: 304, gzip or plain, with `ETag` and `Vary: Accept-Encoding`.
+    func response(to request: Request) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "private, no-cache", .eTag: etag, .vary: "Accept-Encoding"]
+        if Self.matches(request.headers[values: .ifNoneMatch], etag: etag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        if body.readableBytes >= Self.compressionThreshold, Self.acceptsGzip(request.headers[values: .acceptEncoding]), let compressed = gzip() {
+            headers[.contentEncoding] = "gzip"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: compressed))
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// The body in gzip, compressed once and kept.
+    private func gzip() -> ByteBuffer? {
+        if let done = gzipped.withLock({ $0 }) { return done }
+        guard let made = try? Gzip.compress(body) else { return nil }
+        gzipped.withLock { $0 = made }
+        return made
+    }
+
+    /// Whether an `If-None-Match` list names `etag` (weak comparison, as RFC 9110 asks for GET).
+    static func matches(_ values: [String], etag: String) -> Bool {
+        for value in values {
+            for candidate in value.split(separator: ",") {
+                var tag = candidate.trimmingCharacters(in: .whitespaces)
+                if tag == "*" { return true }
+                if tag.hasPrefix("W/") { tag.removeFirst(2) }
+                if tag == etag { return true }
+            }
+        }
+        return false
+    }
+
+    /// Whether `Accept-Encoding` allows gzip (by name or `*`, with a non-zero weight).
+    static func acceptsGzip(_ values: [String]) -> Bool {
+        for value in values {
+            for item in value.split(separator: ",") {
+                let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
+                let weight = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+                if weight > 0 { return true }
+            }
+        }
+        return false
+    }
+
+    private static let hexDigits = Array("0123456789abcdef")
+}
