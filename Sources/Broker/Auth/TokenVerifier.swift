@@ -18,6 +18,8 @@ public struct TokenVerifier: Sendable {
     private let issuer: String?
     private let audience: String?
     private let leeway: TimeInterval
+    /// Tokens already verified, with their subject.
+    private let verified = ExpiringCache<String>()
 
     public init(keySource: TokenKeySource, issuer: String?, audience: String?, leeway: TimeInterval) async throws {
         keys = try await Self.keyCollection(keySource)
@@ -44,7 +46,11 @@ public struct TokenVerifier: Sendable {
     }
 
     /// The subject of a valid token, or a 401 ``BrokerError`` saying what is wrong with it.
+    ///
+    /// A token verified once is remembered (at most five minutes, never past its expiry), so a
+    /// client reusing its token is not verified again on every request.
     public func subject(of token: String) async throws(BrokerError) -> String {
+        if let subject = verified.value(for: token) { return subject }
         let claims: AppTokenClaims
         do {
             claims = try await keys.verify(token, as: AppTokenClaims.self)
@@ -70,6 +76,8 @@ public struct TokenVerifier: Sendable {
         guard let subject = claims.sub?.value, !subject.isEmpty, subject.utf8.count <= 255 else {
             throw BrokerError.unauthorized("invalid_token", "The bearer token has no usable subject (sub).")
         }
+        let validFor = min(expiry.addingTimeInterval(leeway).timeIntervalSince(now), 300)
+        verified.set(subject, for: token, until: .now + .milliseconds(Int64(validFor * 1000)))
         return subject
     }
 }

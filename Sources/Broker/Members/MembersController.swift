@@ -81,12 +81,14 @@ struct MembersController {
     @Sendable func erase(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let subject = try context.requireSubject()
         if let user = try await provisioner.existingUser(subject: subject) {
+            provisioner.forget(subject: subject)
             do {
                 try await sync.mx.deleteUser(userGUID: user.mxUserGUID)
             } catch let error as MXError where error.kind == .notFound {
                 context.logger.info("MX user already gone", metadata: ["mx.user.guid": "\(user.mxUserGUID)"])
             }
             try await store.deleteUser(subject: subject)
+            provisioner.forget(subject: subject)
             context.logger.info("Erased user", metadata: ["mx.user.guid": "\(user.mxUserGUID)"])
         }
         return Response(status: .noContent)

@@ -17,16 +17,17 @@ struct AccessLogMiddleware: RouterMiddleware {
         context.caller = caller
         let started = ContinuousClock.now
         let response = try await next(request, context)
-        let elapsed = ContinuousClock.now - started
         let route = context.endpointPath ?? "NotFound"
+        let level: Logger.Level = route == "/healthz" || route == "/readyz" || route == "/metrics" ? .debug : .info
+        guard context.logger.logLevel <= level else { return response }
+        let elapsed = ContinuousClock.now - started
+        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         var metadata: Logger.Metadata = [
             "http.method": "\(request.method.rawValue)", "http.route": "\(route)", "http.status": "\(response.status.code)",
-            "http.duration_ms":
-                "\(String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000))",
+            "http.duration_ms": "\(microseconds / 1000).\(String(microseconds % 1000 + 1000).dropFirst())",
             "request.id": "\(response.headers[.requestID] ?? "")",
         ]
         if let hash = caller.subjectHash { metadata["user.hash"] = "\(hash)" }
-        let level: Logger.Level = route == "/healthz" || route == "/readyz" ? .debug : .info
         context.logger.log(level: level, "Request", metadata: metadata)
         return response
     }
@@ -55,6 +56,15 @@ struct SubjectHasher: Sendable {
 
     /// 16 hex digits of HMAC-SHA256(key, subject).
     func hash(_ subject: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let digits = Self.hexDigits
+        var text = ""
+        text.reserveCapacity(16)
+        for byte in HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key).prefix(8) {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return text
     }
+
+    private static let hexDigits = Array("0123456789abcdef")
 }

@@ -76,19 +76,19 @@ struct ReadController {
                 path.append(value)
             }
         }
-        guard let user = try await provisioner.existingUser(subject: subject) else {
+        guard let mxUserGUID = try await provisioner.existingMXUserGUID(subject: subject) else {
             guard let listKey = route.listKey else { throw BrokerError.notFound("No such object for this user.") }
             return Self.emptyList(listKey, query: query)
         }
-        let mxPath = ["users", user.mxUserGUID] + path
+        let mxPath = ["users", mxUserGUID] + path
         let mxQuery = query.mxQuery(version: mx.configuration.apiVersion)
         let key = mxPath.joined(separator: "/") + "?" + mxQuery.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
-        switch cache.lookup(mxUserGUID: user.mxUserGUID, key: key) {
+        switch cache.lookup(mxUserGUID: mxUserGUID, key: key) {
         case .hit(let answer):
             return answer.response(to: request)
         case .miss(let miss):
             let fromMX = try await mx.get(mxPath, query: mxQuery)
-            return cache.store(fromMX.body, mxUserGUID: user.mxUserGUID, key: key, miss: miss).response(to: request)
+            return cache.store(fromMX.body, mxUserGUID: mxUserGUID, key: key, miss: miss).response(to: request)
         }
     }
 

@@ -15,6 +15,8 @@ actor UserProvisioner {
     private let idKey: SymmetricKey
     private let logger: Logger
     private var inFlight: [String: Task<StoredUser, any Error>] = [:]
+    /// Subjects' MX user guids, remembered briefly so that hot reads skip the store.
+    private let knownGUIDs = ExpiringCache<String>()
 
     init(store: any Store, mx: MXClient, idSecret: Secret, logger: Logger) {
         self.store = store
@@ -24,8 +26,21 @@ actor UserProvisioner {
     }
 
     /// The caller's MX user, if one exists already (reads never create users).
-    func existingUser(subject: String) async throws -> StoredUser? {
+    nonisolated func existingUser(subject: String) async throws -> StoredUser? {
         try await store.user(subject: subject)
+    }
+
+    /// The caller's MX user guid, if they have an MX user (remembered for ten seconds).
+    nonisolated func existingMXUserGUID(subject: String) async throws -> String? {
+        if let guid = knownGUIDs.value(for: subject) { return guid }
+        guard let user = try await store.user(subject: subject) else { return nil }
+        knownGUIDs.set(user.mxUserGUID, for: subject, until: .now + .seconds(10))
+        return user.mxUserGUID
+    }
+
+    /// Forgets what was remembered of a subject whose user is being erased.
+    nonisolated func forget(subject: String) {
+        knownGUIDs.remove(subject)
     }
 
     /// The caller's MX user, created at MX and recorded on first use.
