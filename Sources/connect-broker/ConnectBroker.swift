@@ -113,7 +113,7 @@ struct Migrate: AsyncParsableCommand {
 }
 
 func makeLogger(level: Logger.Level, json: Bool = false) -> Logger {
-    LoggingSystem.bootstrap { label -> any LogHandler in json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label) }
+    LoggingSystem.bootstrap { label -> any LogHandler in LineLogHandler(label: label, format: json ? .json : .text) }
     var logger = Logger(label: "connect-broker")
     logger.logLevel = level
     return logger

@@ -47,7 +47,7 @@ struct LoggingTests {
     @Test("LOG_FORMAT=json writes one JSON object per line")
     func jsonLines() throws {
         let lines = Mutex<[String]>([])
-        var logger = Logger(label: "broker") { label in JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } } }
+        var logger = Logger(label: "broker") { label in LineLogHandler(label: label, format: .json) { line in lines.withLock { $0.append(line) } } }
         logger[metadataKey: "request.id"] = "r-1"
         logger.info("Request", metadata: ["http.status": "200", "quote": "say \"hi\""])
         let line = try #require(lines.withLock { $0.first })
@@ -62,5 +62,21 @@ struct LoggingTests {
         #expect(object["ts"] != nil)
         #expect(throws: ConfigurationError.self) { try BrokerConfiguration(environment: ["LOG_FORMAT": "xml"]) }
         #expect(try BrokerConfiguration(environment: ["LOG_FORMAT": "json"]).logsAsJSON)
+    }
+
+    @Test("LOG_FORMAT=text writes one line per event: time, level, label, sorted metadata, source, message")
+    func textLines() throws {
+        let lines = Mutex<[String]>([])
+        var logger = Logger(label: "broker") { label in LineLogHandler(label: label, format: .text) { line in lines.withLock { $0.append(line) } } }
+        logger[metadataKey: "request.id"] = "r-1"
+        logger.logLevel = .info
+        logger.debug("Not written")
+        logger.notice("Listening", metadata: ["server.url": "http://127.0.0.1:8080"])
+        let written = lines.withLock { $0 }
+        #expect(written.count == 1)
+        let line = try #require(written.first)
+        #expect(line.hasSuffix(" Listening\n"))
+        #expect(line.contains(" notice broker: request.id=r-1 server.url=http://127.0.0.1:8080 ["))
+        #expect(line.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[^ ]* notice .*\n/) != nil)
     }
 }

@@ -47,6 +47,8 @@ final class CallerNote: Sendable {
 /// Hashes app user ids for logs with a server key: stable per user, unlinkable without the key.
 struct SubjectHasher: Sendable {
     private let key: SymmetricKey
+    /// Hashes already made, kept for ten minutes.
+    private let known = ExpiringCache<String>()
 
     init(secret: String) {
         key = SymmetricKey(
@@ -56,6 +58,7 @@ struct SubjectHasher: Sendable {
 
     /// 16 hex digits of HMAC-SHA256(key, subject).
     func hash(_ subject: String) -> String {
+        if let known = known.value(for: subject) { return known }
         let digits = Self.hexDigits
         var text = ""
         text.reserveCapacity(16)
@@ -63,6 +66,7 @@ struct SubjectHasher: Sendable {
             text.append(digits[Int(byte >> 4)])
             text.append(digits[Int(byte & 0x0f)])
         }
+        known.set(text, for: subject, until: .now + .seconds(600))
         return text
     }
 
