@@ -12,7 +12,7 @@ import Testing
 struct SandboxMemberTests {
     @Test("a member with MX Bank's test credentials goes CREATED → CONNECTED, then has accounts")
     func memberConnects() async throws {
-        try await withSandbox(connectDelay: .seconds(1)) { client async throws in
+        try await withSandbox(connectDelay: .seconds(3)) { client async throws in
             let user = try await client.createUser(id: "u1")
             let member = try await client.createMember(user: user)
             let first = try #require(try await client.mx(.get, "/users/\(user)/members/\(member)").json["member"] as? [String: Any])

@@ -21,7 +21,7 @@ func mintWidget(_ client: any TestClientProtocol, options: String = "") async th
 struct SandboxWidgetFlowTests {
     @Test("a standard connection emits MX's v4 events in MX's order, with user and session on each")
     func standardFlow() async throws {
-        try await withSandbox(connectDelay: .seconds(1)) { client async throws in
+        try await withSandbox(connectDelay: .seconds(2)) { client async throws in
             let (user, url) = try await mintWidget(client)
             var widget = try await WidgetSessionDriver(client: client, url: url)
             try await widget.call(.post, "/search", ["query": "mx bank"])
@@ -51,7 +51,7 @@ struct SandboxWidgetFlowTests {
 
     @Test("MFA: right answers lead RESUMED → CONNECTED, wrong ones REJECTED", arguments: [true, false])
     func multiFactor(rightAnswers: Bool) async throws {
-        try await withSandbox(connectDelay: .seconds(1)) { client async throws in
+        try await withSandbox(connectDelay: .seconds(2)) { client async throws in
             let (_, url) = try await mintWidget(client)
             var widget = try await WidgetSessionDriver(client: client, url: url)
             let member = try await widget.connect("mxbank_mfa")
