@@ -1,3 +1,4 @@
+import BrokerStore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -134,5 +135,31 @@ struct EventHubTests {
         let (_, late) = await hub.subscribe(mxUserGUID: "USR-c")
         var lateIterator = late.makeAsyncIterator()
         #expect(await lateIterator.next() == nil, "no new streams after close")
+    }
+
+    @Test("streams asking together share one store read; a wake-up after a read started gets a read of its own")
+    func sharedReads() async throws {
+        let hub = EventHub(heartbeat: .seconds(60))
+        _ = await hub.subscribe(mxUserGUID: "USR-a")
+        let reads = Locked(0)
+        let slowRead: @Sendable () async throws -> [StoredEvent] = {
+            reads.withLock { $0 += 1 }
+            try await Task.sleep(for: .milliseconds(300))
+            return []
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 {
+                group.addTask { _ = try await hub.events(of: "USR-a", after: 7, limit: 500, read: slowRead) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(reads.withLock { $0 } == 1)
+
+        async let first = hub.events(of: "USR-a", after: 7, limit: 500, read: slowRead)
+        try await Task.sleep(for: .milliseconds(50))
+        await hub.publish(mxUserGUID: "USR-a")
+        _ = try await hub.events(of: "USR-a", after: 7, limit: 500, read: slowRead)
+        _ = try await first
+        #expect(reads.withLock { $0 } == 3, "the stream woken after the first read began did not join it")
     }
 }

@@ -21,6 +21,10 @@ actor EventHub {
 
     private var subscribers: [String: [UUID: Subscriber]] = [:]
     private var isClosed = false
+    /// Per user with open streams: how many times they were woken, so a shared read is joined
+    /// only by streams woken before it started.
+    private var wakeUps: [String: UInt64] = [:]
+    private var reads: [String: (wakeUp: UInt64, task: Task<[StoredEvent], any Error>)] = [:]
     let heartbeat: Duration
 
     init(heartbeat: Duration) {
@@ -50,14 +54,40 @@ actor EventHub {
         guard let subscriber = subscribers[mxUserGUID]?.removeValue(forKey: id) else { return }
         subscriber.ticker.cancel()
         subscriber.continuation.finish()
-        if subscribers[mxUserGUID]?.isEmpty == true { subscribers[mxUserGUID] = nil }
+        if subscribers[mxUserGUID]?.isEmpty == true {
+            subscribers[mxUserGUID] = nil
+            wakeUps[mxUserGUID] = nil
+        }
     }
 
     /// Tells the user's open streams that there are new events.
     func publish(mxUserGUID: String) {
+        guard subscribers[mxUserGUID] != nil else { return }
+        wakeUps[mxUserGUID, default: 0] &+= 1
         for subscriber in subscribers[mxUserGUID]?.values ?? [:].values {
             subscriber.continuation.yield(.newEvents)
         }
+    }
+
+    /// The user's stored events after `sequence`, read once for all of their streams that ask
+    /// together: one event wakes every stream of its user, and they all ask the same question.
+    /// A read that started before the latest wake-up is not joined, so it cannot hide the
+    /// events that wake-up announced.
+    /// `read` asks the store; it runs once for all the streams that join it.
+    func events(
+        of mxUserGUID: String,
+        after sequence: Int64,
+        limit: Int,
+        read: @escaping @Sendable () async throws -> [StoredEvent]
+    ) async throws -> [StoredEvent] {
+        let key = "\(mxUserGUID)|\(sequence)|\(limit)"
+        let wakeUp = wakeUps[mxUserGUID, default: 0]
+        if let shared = reads[key], shared.wakeUp == wakeUp { return try await shared.task.value }
+        let task = Task { try await read() }
+        reads[key] = (wakeUp, task)
+        let result = await task.result
+        if reads[key]?.task == task { reads[key] = nil }
+        return try result.get()
     }
 
     /// How many streams are open.

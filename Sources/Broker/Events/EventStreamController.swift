@@ -68,13 +68,13 @@ struct EventStreamController {
             var last = start
             do {
                 try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
-                last = try await Self.send(after: last, of: mxUserGUID, from: store, to: &writer)
+                last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
                 for await signal in signals {
                     switch signal {
                     case .newEvents:
-                        last = try await Self.send(after: last, of: mxUserGUID, from: store, to: &writer)
+                        last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
                     case .heartbeat:
-                        last = try await Self.send(after: last, of: mxUserGUID, from: store, to: &writer)
+                        last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
                         try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     }
                 }
@@ -95,11 +95,15 @@ struct EventStreamController {
         after sequence: Int64,
         of mxUserGUID: String,
         from store: any Store,
+        through hub: EventHub,
         to writer: inout any ResponseBodyWriter
     ) async throws -> Int64 {
         var last = sequence
         while true {
-            let events = try await store.events(mxUserGUID: mxUserGUID, after: last, limit: batchSize)
+            let after = last
+            let events = try await hub.events(of: mxUserGUID, after: after, limit: batchSize) {
+                try await store.events(mxUserGUID: mxUserGUID, after: after, limit: batchSize)
+            }
             guard !events.isEmpty else { return last }
             var buffer = ByteBuffer()
             for event in events {

@@ -18,6 +18,42 @@ final class BrokerMetrics: Sendable {
         .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
     ]
 
+    private static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "http_requests",
+            unitName: "total",
+            helpText: "Requests answered, by route template, method and status."
+        )
+    }
+    private static var requestDuration: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "http_request_duration",
+            unitName: "seconds",
+            helpText: "Time to the response head, by route template, method and status."
+        )
+    }
+    private static var inbox: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "webhook_inbox",
+            unitName: "items",
+            helpText: "Webhook deliveries in the inbox, by status."
+        )
+    }
+    private static var storeReachable: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "store_reachable",
+            unitName: "",
+            helpText: "1 when the store answered this scrape."
+        )
+    }
+    private static var openStreams: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "sse_open",
+            unitName: "streams",
+            helpText: "Event streams open on this replica."
+        )
+    }
+
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = Self.latencyBuckets
@@ -27,19 +63,19 @@ final class BrokerMetrics: Sendable {
     /// Counts one answered request and its latency (to the response head, for streams).
     func recordRequest(route: String, method: String, status: Int, duration: Duration) {
         let labels = [("route", route), ("method", method), ("status", String(status))]
-        registry.makeCounter(name: "http_requests_total", labels: labels).increment()
-        registry.makeDurationHistogram(name: "http_request_duration_seconds", labels: labels, buckets: Self.latencyBuckets)
+        registry.makeCounter(descriptor: Self.requests, labels: labels).increment()
+        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: labels, buckets: Self.latencyBuckets)
             .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// The exposition text, with gauges read now: inbox depth by status and open streams.
     func render(inboxCounts: [WebhookStatus: Int]?, openStreams: Int) -> ByteBuffer {
         for status in WebhookStatus.allCases {
-            registry.makeGauge(name: "webhook_inbox_items", labels: [("status", status.rawValue)])
+            registry.makeGauge(descriptor: Self.inbox, labels: [("status", status.rawValue)])
                 .set(to: Double(inboxCounts?[status] ?? 0))
         }
-        registry.makeGauge(name: "store_reachable").set(to: inboxCounts == nil ? 0.0 : 1.0)
-        registry.makeGauge(name: "sse_open_streams").set(to: Double(openStreams))
+        registry.makeGauge(descriptor: Self.storeReachable, labels: []).set(to: inboxCounts == nil ? 0.0 : 1.0)
+        registry.makeGauge(descriptor: Self.openStreams, labels: []).set(to: Double(openStreams))
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return ByteBuffer(bytes: buffer)
