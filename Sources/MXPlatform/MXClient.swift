@@ -132,7 +132,7 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
     /// once it is known to be JSON (else ``MXError/invalidResponse`` is thrown).
     public func get(_ path: [String], query: [(String, String)] = []) async throws -> MXResponse {
         let response = try await send(.GET, path, query: query)
-        guard (try? JSONSerialization.jsonObject(with: response.body, options: [.fragmentsAllowed])) != nil else {
+        guard JSONSyntax.isValid(response.body) else {
             logger.warning("MX answered with a body that is not JSON", metadata: ["mx.request.path": "\(Self.pathTemplate(path))"])
             throw MXError.invalidResponse
         }
@@ -275,31 +275,56 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         }
     }
 
-    private static let pathComponentAllowed: CharacterSet = {
-        var set = CharacterSet.urlPathAllowed
-        set.remove(charactersIn: "/;?#%")
-        return set
-    }()
-
-    private static let queryValueAllowed: CharacterSet = {
-        var set = CharacterSet.urlQueryAllowed
-        set.remove(charactersIn: "&=+#%")
-        return set
-    }()
-
     static func encodedPath(_ components: [String]) -> String {
-        components.map { "/" + ($0.addingPercentEncoding(withAllowedCharacters: pathComponentAllowed) ?? "") }.joined()
+        var path = ""
+        for component in components {
+            path += "/"
+            percentEncode(component, into: &path)
+        }
+        return path
     }
 
     static func encodedQuery(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return "" }
-        let pairs = query.map { name, value in
-            let encodedName = name.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? ""
-            let encodedValue = value.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? ""
-            return encodedName + "=" + encodedValue
+        var encoded = "?"
+        for (index, (name, value)) in query.enumerated() {
+            if index > 0 { encoded += "&" }
+            percentEncode(name, into: &encoded)
+            encoded += "="
+            percentEncode(value, into: &encoded)
         }
-        return "?" + pairs.joined(separator: "&")
+        return encoded
     }
+
+    /// Appends `text` with every byte but RFC 3986's unreserved characters percent-encoded, which
+    /// makes it one path segment or one query name or value whatever it holds.
+    private static func percentEncode(_ text: String, into output: inout String) {
+        if text.utf8.allSatisfy(isUnreserved) {
+            output += text
+            return
+        }
+        for byte in text.utf8 {
+            if isUnreserved(byte) {
+                output.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                output += "%"
+                output.unicodeScalars.append(Unicode.Scalar(hexDigits[Int(byte >> 4)]))
+                output.unicodeScalars.append(Unicode.Scalar(hexDigits[Int(byte & 0x0F)]))
+            }
+        }
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// The path with identifiers replaced by placeholders, safe for logs and metric labels.
     static func pathTemplate(_ components: [String]) -> String {
