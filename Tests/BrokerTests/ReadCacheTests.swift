@@ -64,10 +64,28 @@ struct ReadCacheTests {
         if case .hit = cache.lookup(mxUserGUID: "USR-1", key: "k", now: start) { Issue.record("the least recently used entry was kept") }
     }
 
+    @Test("ETags follow the body: the same bytes give the same tag, any change of a byte or length another")
+    func etagsFollowTheBody() {
+        let body = Array(#"{"accounts":[{"guid":"ACT-1","balance":1234.56,"name":"Checking"}],"pagination":{"total_pages":1}}"#.utf8)
+        let tag = JSONAnswer(body: ByteBuffer(bytes: body)).etag
+        #expect(JSONAnswer(body: ByteBuffer(bytes: body)).etag == tag)
+        var tags: Set<String> = [tag]
+        for index in body.indices {
+            var changed = body
+            changed[index] ^= 0x01
+            tags.insert(JSONAnswer(body: ByteBuffer(bytes: changed)).etag)
+        }
+        for length in 0..<body.count {
+            tags.insert(JSONAnswer(body: ByteBuffer(bytes: body.prefix(length))).etag)
+        }
+        tags.insert(JSONAnswer(body: ByteBuffer(bytes: body + [0x20])).etag)
+        #expect(tags.count == 1 + body.count * 2 + 1)
+    }
+
     @Test("If-None-Match and Accept-Encoding are read as RFC 9110 says")
     func headers() {
         let answer = JSONAnswer(body: ByteBuffer(string: "{}"))
-        #expect(answer.etag.hasPrefix("\"") && answer.etag.count == 26)
+        #expect(answer.etag.hasPrefix("\"") && answer.etag.count == 34)
         #expect(JSONAnswer.matches(["\"x\", W/\(answer.etag)"], etag: answer.etag))
         #expect(JSONAnswer.matches(["*"], etag: answer.etag))
         #expect(!JSONAnswer.matches(["\"other\""], etag: answer.etag))

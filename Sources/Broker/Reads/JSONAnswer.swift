@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -19,13 +17,7 @@ final class JSONAnswer: Sendable {
     init(body: ByteBuffer, madeAt: ContinuousClock.Instant = .now) {
         self.body = body
         self.madeAt = madeAt
-        let digest = SHA256.hash(data: body.readableBytesView)
-        var tag = "\""
-        for byte in digest.prefix(12) {
-            tag.append(Self.hexDigits[Int(byte >> 4)])
-            tag.append(Self.hexDigits[Int(byte & 0x0f)])
-        }
-        self.etag = tag + "\""
+        self.etag = "\"" + BodyFingerprint.hex(of: body) + "\""
     }
 
     /// Bytes this answer may hold: its body, and a compressed form no larger than the body.
@@ -56,7 +48,7 @@ final class JSONAnswer: Sendable {
     static func matches(_ values: [String], etag: String) -> Bool {
         for value in values {
             for candidate in value.split(separator: ",") {
-                var tag = candidate.trimmingCharacters(in: .whitespaces)
+                var tag = String(candidate.trimmingOptionalWhitespace)
                 if tag == "*" { return true }
                 if tag.hasPrefix("W/") { tag.removeFirst(2) }
                 if tag == etag { return true }
@@ -69,7 +61,7 @@ final class JSONAnswer: Sendable {
     static func acceptsGzip(_ values: [String]) -> Bool {
         for value in values {
             for item in value.split(separator: ",") {
-                let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                let parts = item.split(separator: ";").map { $0.trimmingOptionalWhitespace.lowercased() }
                 guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
                 let weight = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
                 if weight > 0 { return true }
@@ -77,6 +69,4 @@ final class JSONAnswer: Sendable {
         }
         return false
     }
-
-    private static let hexDigits = Array("0123456789abcdef")
 }
