@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -19,7 +18,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme: Authorization: Bearer <token>.")
         }
         var context = context
-        let subject = try await verifier.subject(of: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        let subject = try await verifier.subject(of: String(parts[1].trimmingOptionalWhitespace))
         let hash = hasher.hash(subject)
         context.subject = subject
         context.caller?.record(subjectHash: hash)

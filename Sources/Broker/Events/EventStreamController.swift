@@ -122,7 +122,7 @@ struct EventStreamController {
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
                 throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme, or an events token as access_token.")
             }
-            return try await verifier.subject(of: String(parts[1]).trimmingCharacters(in: .whitespaces))
+            return try await verifier.subject(of: String(parts[1].trimmingOptionalWhitespace))
         }
         guard let token = request.uri.queryParameters.get("access_token") else {
             throw BrokerError.unauthorized("missing_token", "Send a bearer token, or an events token as access_token.")
@@ -134,7 +134,7 @@ struct EventStreamController {
         guard let text = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id") else {
             return nil
         }
-        guard let value = Int64(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+        guard let value = Int64(text.trimmingOptionalWhitespace), value >= 0 else {
             throw BrokerError.badRequest("invalid_last_event_id", "Last-Event-ID must be an event id this stream sent.")
         }
         return value

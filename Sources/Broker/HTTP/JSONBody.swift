@@ -35,7 +35,7 @@ enum JSONBody {
 
     /// `application/json`, or any `application/…+json`, with optional parameters.
     static func isJSON(_ contentType: String) -> Bool {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingOptionalWhitespace.lowercased() ?? ""
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 

@@ -65,7 +65,7 @@ struct WidgetURLRequest {
             }
         }
         if let mode = fields["mode"]?.stringValue {
-            let modes = mode.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let modes = mode.split(separator: ",").map { String($0.trimmingOptionalWhitespace) }
             guard !modes.isEmpty, modes.allSatisfy({ $0 == "aggregation" || $0 == "verification" }) else {
                 throw BrokerError(.unprocessableContent, "invalid_widget_url_field", "mode must be aggregation or verification.")
             }

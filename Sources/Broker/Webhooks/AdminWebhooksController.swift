@@ -87,7 +87,7 @@ private struct AdminAuthentication: RouterMiddleware {
         guard header.lowercased().hasPrefix("bearer ") else {
             throw BrokerError.unauthorized("missing_token", "The admin API needs Authorization: Bearer <ADMIN_TOKEN>.")
         }
-        let given = Array(SHA256.hash(data: Data(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)))
+        let given = Array(SHA256.hash(data: Data(header.dropFirst(7).trimmingOptionalWhitespace.utf8)))
         guard zip(given, expected).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
             throw BrokerError(.forbidden, "invalid_admin_token", "The admin token is wrong.")
         }

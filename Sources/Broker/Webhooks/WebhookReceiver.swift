@@ -67,7 +67,7 @@ struct WebhookCredentials: Sendable {
     /// Throws 401 without credentials and 403 with wrong ones; compares hashes in constant time.
     func check(_ header: String?) throws(BrokerError) {
         guard let header, header.lowercased().hasPrefix("basic "),
-            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces))
+            let decoded = Data(base64Encoded: String(header.dropFirst(6).trimmingOptionalWhitespace))
         else {
             throw BrokerError(
                 .unauthorized,
@@ -101,7 +101,7 @@ struct WebhookSourcePolicy: Sendable {
     func clientAddress(request: Request, peer: String?) -> String? {
         guard let peer else { return nil }
         guard trustedProxies.contains(where: { $0.contains(peer) }), let forwarded = request.headers[.xForwardedFor] else { return peer }
-        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let hops = forwarded.split(separator: ",").map { String($0.trimmingOptionalWhitespace) }
         return hops.last { hop in !trustedProxies.contains { $0.contains(hop) } } ?? hops.first ?? peer
     }
 }
