@@ -15,12 +15,18 @@ struct ObservabilityTests {
             _ = try await broker.mintWidgetURL(as: "alice")
             #expect(try await broker.send(.get, "/v1/members", as: "alice").status == .ok)
             #expect(try await broker.send(.get, "/v1/members").status == .unauthorized)
+            #expect(try await broker.send(.get, "/v1/members").status == .unauthorized)
+            for method in ["PROPFIND", "PURGE"] {
+                _ = try await broker.send(HTTPRequest.Method(method)!, "/v1/members")
+            }
             let stream = try await broker.openEvents(as: "alice")
             defer { stream.close() }
 
             let text = String(buffer: try await broker.send(.get, "/metrics").body)
             #expect(try await broker.metric("http_requests_total", #"route="/v1/members""#, #"status="200""#) == 1)
-            #expect(try await broker.metric("http_requests_total", #"route="/v1/members""#, #"status="401""#) == 1)
+            #expect(try await broker.metric("http_requests_total", #"route="/v1/members""#, #"method="GET""#, #"status="401""#) == 2)
+            #expect(try await broker.metric("http_requests_total", #"method="other""#) == 2)
+            #expect(!text.contains("PROPFIND"))
             #expect(try await broker.metric("http_request_duration_seconds_count", #"route="/v1/widget_urls""#) == 1)
             #expect(try await broker.metric("mx_request_duration_seconds_count", #"endpoint="/users/{id}/widget_urls""#, #"status="200""#) == 1)
             #expect(try await broker.metric("sse_open_streams") == 1)

@@ -3,6 +3,7 @@ import CoreMetrics
 import Foundation
 import NIOCore
 import Prometheus
+import Synchronization
 
 /// The broker's Prometheus metrics, kept in a registry of its own (one per application).
 ///
@@ -60,12 +61,34 @@ final class BrokerMetrics: Sendable {
         self.factory = factory
     }
 
+    /// One set of request labels; each is made into metrics once and then looked up.
+    private struct RequestSeries: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+
+    private let requestSeries = Mutex<[RequestSeries: (count: Prometheus.Counter, duration: Prometheus.DurationHistogram)]>([:])
+
+    /// Methods named in labels as they are; any other is counted as `other`, so clients cannot
+    /// grow the label set.
+    private static let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
     /// Counts one answered request and its latency (to the response head, for streams).
     func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        let labels = [("route", route), ("method", method), ("status", String(status))]
-        registry.makeCounter(descriptor: Self.requests, labels: labels).increment()
-        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: labels, buckets: Self.latencyBuckets)
-            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let series = RequestSeries(route: route, method: Self.labelledMethods.contains(method) ? method : "other", status: status)
+        let metrics = requestSeries.withLock { known in
+            if let existing = known[series] { return existing }
+            let labels = [("route", series.route), ("method", series.method), ("status", String(status))]
+            let made = (
+                count: registry.makeCounter(descriptor: Self.requests, labels: labels),
+                duration: registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: labels, buckets: Self.latencyBuckets)
+            )
+            known[series] = made
+            return made
+        }
+        metrics.count.increment()
+        metrics.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// The exposition text, with gauges read now: inbox depth by status and open streams.
