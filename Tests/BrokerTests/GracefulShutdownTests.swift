@@ -68,7 +68,7 @@ struct GracefulShutdownTests {
         #expect(await broker.exitStatus() == 0)
 
         let database = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("broker.sqlite"))
-        let rows = try await database.read { db in try Row.fetchAll(db, sql: "SELECT status, attempts FROM webhook_inbox") }
+        let rows = try database.read { db in try Row.fetchAll(db, sql: "SELECT status, attempts FROM webhook_inbox") }
         #expect(rows.count == 1)
         #expect(rows.first?["status"] as String? == "processed")
         #expect(rows.first?["attempts"] as Int? == 1)

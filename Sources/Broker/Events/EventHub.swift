@@ -129,7 +129,7 @@ struct ReplicaEventsService: Service, CustomStringConvertible {
     let changes: UserChanges
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await store.followEvents { mxUserGUID in
                 await changes.changed(mxUserGUID: mxUserGUID)
             }
