@@ -16,7 +16,7 @@ public enum JSONSyntax {
 
     /// Whether `bytes` are one JSON text.
     public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var scanner = Scanner(bytes: bytes)
+        var scanner = JSONScanner(bytes: bytes)
         scanner.skipWhitespace()
         guard scanner.value(depth: 0) else { return false }
         scanner.skipWhitespace()
@@ -25,7 +25,7 @@ public enum JSONSyntax {
 }
 
 /// A cursor over the bytes; each method consumes one grammar element and says whether it was one.
-private struct Scanner {
+struct JSONScanner {
     let bytes: UnsafeRawBufferPointer
     var index = 0
 
@@ -33,7 +33,7 @@ private struct Scanner {
         self.bytes = bytes
     }
 
-    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+    var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     @inline(__always)
     mutating func skipWhitespace() {
@@ -76,7 +76,7 @@ private struct Scanner {
 
     /// A comma-separated list after its opening bracket, up to and including `closing`.
     @inline(__always)
-    private mutating func elements(closedBy closing: UInt8, _ element: (inout Scanner) -> Bool) -> Bool {
+    mutating func elements(closedBy closing: UInt8, _ element: (inout JSONScanner) -> Bool) -> Bool {
         index += 1
         skipWhitespace()
         if current == closing {
@@ -98,7 +98,7 @@ private struct Scanner {
         }
     }
 
-    private mutating func literal(_ word: StaticString) -> Bool {
+    mutating func literal(_ word: StaticString) -> Bool {
         let count = word.utf8CodeUnitCount
         guard bytes.count - index >= count else { return false }
         let expected = word.utf8Start
@@ -109,7 +109,7 @@ private struct Scanner {
         return true
     }
 
-    private mutating func number() -> Bool {
+    mutating func number() -> Bool {
         if current == UInt8(ascii: "-") { index += 1 }
         guard let first = current, isDigit(first) else { return false }
         if first == UInt8(ascii: "0") {
@@ -141,7 +141,7 @@ private struct Scanner {
     }
 
     /// A string from its opening quote to its closing one; plain ASCII is skipped eight bytes at a time.
-    private mutating func string() -> Bool {
+    mutating func string() -> Bool {
         var position = index + 1
         let end = bytes.count
         defer { index = position }

@@ -3,13 +3,17 @@ import HTTPTypes
 import Hummingbird
 import MXPlatform
 import NIOCore
-import NIOFoundationCompat
 
 /// Reads a request's JSON body within a size limit, with the broker's errors for each failure.
 enum JSONBody {
     /// The parsed body: 415 unless the content type is JSON, 413 past `limit` bytes, 400 when
     /// empty or malformed.
     static func read(_ request: Request, limit: Int) async throws -> JSONValue {
+        try await readWithBytes(request, limit: limit).value
+    }
+
+    /// The parsed body together with the bytes it was parsed from.
+    static func readWithBytes(_ request: Request, limit: Int) async throws -> (value: JSONValue, bytes: ByteBuffer) {
         guard let contentType = request.headers[.contentType], isJSON(contentType) else {
             throw BrokerError(.unsupportedMediaType, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json).")
         }
@@ -26,11 +30,10 @@ enum JSONBody {
         guard buffer.readableBytes > 0 else {
             throw BrokerError.badRequest("empty_body", "The request body is empty.")
         }
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: buffer)
-        } catch {
+        guard let body = JSONValue.parse(buffer) else {
             throw BrokerError.badRequest("malformed_json", "The request body is not valid JSON.")
         }
+        return (body, buffer)
     }
 
     /// `application/json`, or any `application/…+json`, with optional parameters.

@@ -130,7 +130,7 @@ private struct InboxView: Encodable {
         try container.encode(item.status == .pending ? Self.iso(item.nextAttemptAt) : nil, forKey: .nextAttemptAt)
         try container.encode(item.processedAt.map(Self.iso), forKey: .processedAt)
         if withBody {
-            try container.encode(try? JSONDecoder().decode(JSONValue.self, from: Data(item.delivery.body.utf8)), forKey: .body)
+            try container.encode(JSONValue.parse(item.delivery.body), forKey: .body)
         }
     }
 
