@@ -6,6 +6,8 @@ import GRDB
 public final class SQLiteStore: Store {
     private let database: DatabasePool
     private let migrator: DatabaseMigrator
+    /// Webhook deliveries arriving together share one commit.
+    private let inboxWrites: WriteBatcher<WebhookDelivery, EnqueueResult>
 
     /// Opens (creating if needed) the database at `path`; its folder must exist.
     public init(path: String) throws {
@@ -14,8 +16,12 @@ public final class SQLiteStore: Store {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        database = try DatabasePool(path: path, configuration: configuration)
+        let database = try DatabasePool(path: path, configuration: configuration)
+        self.database = database
         migrator = SQLiteSchema.migrator
+        inboxWrites = WriteBatcher(maximumBatch: 256) { deliveries in
+            try await Self.enqueueWebhooks(deliveries, in: database)
+        }
     }
 
     public func migrate() async throws {
@@ -184,21 +190,31 @@ public final class SQLiteStore: Store {
     // MARK: Webhook inbox
 
     public func enqueueWebhook(_ delivery: WebhookDelivery) async throws -> EnqueueResult {
+        try await inboxWrites.write(delivery)
+    }
+
+    /// Inserts deliveries in one transaction; a redelivery of a stored one is counted instead.
+    private static func enqueueWebhooks(_ deliveries: [WebhookDelivery], in database: DatabasePool) async throws -> [EnqueueResult] {
         try await database.write { db in
-            try db.execute(
+            let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO webhook_inbox (dedup_key, type, action, mx_user_guid, member_guid, body, status, next_attempt_at, received_at)
                     VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
                     ON CONFLICT (dedup_key) DO UPDATE SET duplicates = duplicates + 1
-                    """,
-                arguments: [
-                    delivery.dedupKey, delivery.type, delivery.action, delivery.mxUserGUID, delivery.memberGUID, delivery.body,
-                    delivery.receivedAt.timeIntervalSince1970, delivery.receivedAt.timeIntervalSince1970,
-                ]
+                    RETURNING id, duplicates
+                    """
             )
-            let row = try Row.fetchOne(db, sql: "SELECT id, duplicates FROM webhook_inbox WHERE dedup_key = ?", arguments: [delivery.dedupKey])!
-            let id: Int64 = row["id"]
-            return (row["duplicates"] as Int) == 0 ? .accepted(id) : .duplicate(id)
+            return try deliveries.map { delivery in
+                let row = try Row.fetchOne(
+                    insert,
+                    arguments: [
+                        delivery.dedupKey, delivery.type, delivery.action, delivery.mxUserGUID, delivery.memberGUID, delivery.body,
+                        delivery.receivedAt.timeIntervalSince1970, delivery.receivedAt.timeIntervalSince1970,
+                    ]
+                )!
+                let id: Int64 = row["id"]
+                return (row["duplicates"] as Int) == 0 ? .accepted(id) : .duplicate(id)
+            }
         }
     }
 

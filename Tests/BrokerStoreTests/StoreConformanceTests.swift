@@ -248,6 +248,28 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("concurrent deliveries are each stored once: one accepted per key, the rest counted as duplicates", arguments: StoreKind.available)
+    func concurrentDeliveries(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let results = try await withThrowingTaskGroup(of: (String, EnqueueResult).self) { group in
+                for index in 0..<300 {
+                    let key = "burst-\(index % 100)"
+                    group.addTask { (key, try await store.enqueueWebhook(Self.delivery(key))) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let accepted = results.compactMap { key, result in if case .accepted(let id) = result { (key, id) } else { nil } }
+            #expect(Set(accepted.map(\.0)).count == 100 && accepted.count == 100)
+            let idByKey = Dictionary(uniqueKeysWithValues: accepted)
+            for (key, result) in results {
+                if case .duplicate(let id) = result { #expect(id == idByKey[key]) }
+            }
+            let claimed = try await store.claimWebhooks(limit: 500, lease: 60, now: Date())
+            #expect(claimed.count == 100)
+            #expect(claimed.allSatisfy { $0.duplicates == 2 })
+        }
+    }
+
     @Test("concurrent claims never hand one delivery to two workers", arguments: StoreKind.available)
     func concurrentClaims(kind: StoreKind) async throws {
         try await withStore(kind) { store in

@@ -11,7 +11,13 @@ enum WebhookDedupKey {
     static func of(_ body: [String: JSONValue]) -> String {
         let type = body["type"]?.stringValue ?? ""
         if let member = body["member_guid"]?.stringValue, let completedAt = body["completed_at"], completedAt != .null {
-            return "\(type)|\(body["action"]?.stringValue ?? "")|\(member)|\(canonical(completedAt))"
+            let stamp: String
+            if case .integer(let seconds) = completedAt {
+                stamp = String(seconds)
+            } else {
+                stamp = canonical(completedAt)
+            }
+            return "\(type)|\(body["action"]?.stringValue ?? "")|\(member)|\(stamp)"
         }
         if let guid = body["guid"]?.stringValue {
             return "\(type)|guid|\(guid)"

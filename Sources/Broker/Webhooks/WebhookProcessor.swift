@@ -126,7 +126,7 @@ struct WebhookHandler: Sendable {
     private static let identifiers: Set<String> = ["user_guid", "user_id", "member_guid", "job_guid", "client_guid", "guid", "action"]
 
     func process(_ delivery: WebhookDelivery) async throws -> WebhookOutcome {
-        guard let body = (try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.body.utf8)))?.objectValue else {
+        guard let body = JSONValue.parse(delivery.body)?.objectValue else {
             return .ignored("body is not a JSON object")
         }
         let type = (body["type"]?.stringValue ?? "").uppercased()

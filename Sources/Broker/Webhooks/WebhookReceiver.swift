@@ -32,7 +32,7 @@ struct WebhookReceiver {
             throw BrokerError(.serviceUnavailable, "webhooks_not_configured", "This broker has no webhook credentials configured.")
         }
         try credentials.check(request.headers[.authorization])
-        let body = try await JSONBody.read(request, limit: maxBodyBytes)
+        let (body, bytes) = try await JSONBody.readWithBytes(request, limit: maxBodyBytes)
         guard let object = body.objectValue else {
             throw BrokerError.badRequest("invalid_webhook", "A webhook body must be a JSON object.")
         }
@@ -42,7 +42,7 @@ struct WebhookReceiver {
             action: object["action"]?.stringValue,
             mxUserGUID: object["user_guid"]?.stringValue,
             memberGUID: object["member_guid"]?.stringValue,
-            body: jsonText(body),
+            body: String(buffer: bytes),
             receivedAt: Date()
         )
         switch try await store.enqueueWebhook(delivery) {
