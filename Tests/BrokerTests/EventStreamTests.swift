@@ -137,6 +137,31 @@ struct EventHubTests {
         #expect(await lateIterator.next() == nil, "no new streams after close")
     }
 
+    @Test("every stream keeps getting heartbeats, and the streams' heartbeats are spread over the interval", .timeLimit(.minutes(1)))
+    func heartbeatsSpread() async throws {
+        let interval = Duration.milliseconds(320)
+        let hub = EventHub(heartbeat: interval)
+        let started = ContinuousClock.now
+        let firstBeats = try await withThrowingTaskGroup(of: [Duration].self) { group in
+            for index in 0..<32 {
+                let (_, signals) = await hub.subscribe(mxUserGUID: "USR-\(index % 4)")
+                group.addTask {
+                    var beats: [Duration] = []
+                    for await signal in signals where signal == .heartbeat {
+                        beats.append(ContinuousClock.now - started)
+                        if beats.count == 3 { break }
+                    }
+                    return beats
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        await hub.close()
+        #expect(firstBeats.allSatisfy { $0.count == 3 })
+        let firsts = firstBeats.map { $0[0] }
+        #expect(firsts.max()! - firsts.min()! >= interval / 2, "heartbeats come in turns, not all at once")
+    }
+
     @Test("streams asking together share one store read; a wake-up after a read started gets a read of its own")
     func sharedReads() async throws {
         let hub = EventHub(heartbeat: .seconds(60))

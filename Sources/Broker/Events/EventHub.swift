@@ -6,7 +6,8 @@ import ServiceLifecycle
 ///
 /// The hub carries no event data: streams read events from the store by sequence number, so a
 /// wake-up can be coalesced or lost without losing an event. It also ticks each stream for its
-/// heartbeat and ends every stream at shutdown.
+/// heartbeat, from one timer that takes the streams in turns so their store reads spread over
+/// the interval, and ends every stream at shutdown.
 actor EventHub {
     /// Why a stream wakes up.
     enum Signal: Sendable {
@@ -16,8 +17,12 @@ actor EventHub {
 
     private struct Subscriber {
         let continuation: AsyncStream<Signal>.Continuation
-        let ticker: Task<Void, Never>
+        /// Which of the ticker's turns heartbeats this stream.
+        let turn: Int
     }
+
+    /// Each heartbeat interval is split into this many turns.
+    private static let turns = 16
 
     private var subscribers: [String: [UUID: Subscriber]] = [:]
     private var isClosed = false
@@ -25,6 +30,9 @@ actor EventHub {
     /// only by streams woken before it started.
     private var wakeUps: [String: UInt64] = [:]
     private var reads: [String: (wakeUp: UInt64, task: Task<[StoredEvent], any Error>)] = [:]
+    /// The turn the next stream gets: streams are dealt round the turns as they open.
+    private var nextTurn = 0
+    private var ticker: Task<Void, Never>?
     let heartbeat: Duration
 
     init(heartbeat: Duration) {
@@ -39,20 +47,33 @@ actor EventHub {
             continuation.finish()
             return (id, stream)
         }
-        let heartbeat = self.heartbeat
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: heartbeat)
-                continuation.yield(.heartbeat)
+        subscribers[mxUserGUID, default: [:]][id] = Subscriber(continuation: continuation, turn: nextTurn)
+        nextTurn = (nextTurn + 1) % Self.turns
+        if ticker == nil {
+            ticker = Task { [weak self, heartbeat] in
+                var turn = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: heartbeat / Self.turns)
+                    guard let self else { return }
+                    await self.beat(turn: turn)
+                    turn = (turn + 1) % Self.turns
+                }
             }
         }
-        subscribers[mxUserGUID, default: [:]][id] = Subscriber(continuation: continuation, ticker: ticker)
         return (id, stream)
+    }
+
+    /// Sends a heartbeat to the streams whose turn it is.
+    private func beat(turn: Int) {
+        for byID in subscribers.values {
+            for subscriber in byID.values where subscriber.turn == turn {
+                subscriber.continuation.yield(.heartbeat)
+            }
+        }
     }
 
     func unsubscribe(_ id: UUID, mxUserGUID: String) {
         guard let subscriber = subscribers[mxUserGUID]?.removeValue(forKey: id) else { return }
-        subscriber.ticker.cancel()
         subscriber.continuation.finish()
         if subscribers[mxUserGUID]?.isEmpty == true {
             subscribers[mxUserGUID] = nil
@@ -98,9 +119,9 @@ actor EventHub {
     /// Ends every stream and refuses new ones (graceful shutdown).
     func close() {
         isClosed = true
+        ticker?.cancel()
         for (_, byID) in subscribers {
             for subscriber in byID.values {
-                subscriber.ticker.cancel()
                 subscriber.continuation.finish()
             }
         }
