@@ -200,7 +200,7 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
     private func attempt(_ request: HTTPClientRequest, endpoint: String) async throws -> MXResponse {
         let admission: CircuitBreaker.Admission
         do {
-            admission = try await breaker.admit()
+            admission = try breaker.admit()
         } catch {
             metrics.recordRejectedByBreaker(endpoint: endpoint)
             throw error
@@ -209,7 +209,7 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         do {
             let response = try await concurrency.withPlace { try await exchange(request, endpoint: endpoint) }
             outcome = response.status >= 500 ? .failed : .answered
-            await breaker.record(outcome, admission: admission)
+            breaker.record(outcome, admission: admission)
             return response
         } catch let error as MXError {
             switch error.kind {
@@ -217,10 +217,10 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
             case .rateLimited, .authenticationFailed, .notFound, .conflict, .rejected, .invalidResponse: outcome = .answered
             case .circuitOpen: outcome = .abandoned
             }
-            await breaker.record(outcome, admission: admission)
+            breaker.record(outcome, admission: admission)
             throw error
         } catch {
-            await breaker.record(.abandoned, admission: admission)
+            breaker.record(.abandoned, admission: admission)
             throw error
         }
     }

@@ -7,6 +7,7 @@ import Logging
 import MXSandbox
 import NIOCore
 import NIOFoundationCompat
+import Synchronization
 import Testing
 
 @testable import MXPlatform
@@ -228,5 +229,41 @@ struct RetryPolicyTests {
         }
         #expect(policy.delay(beforeRetry: 1, after: .status(429, retryAfterSeconds: 2)) == .seconds(2))
         #expect(policy.delay(beforeRetry: 1, after: .status(429, retryAfterSeconds: 60)) == nil)
+    }
+}
+
+@Suite("Concurrency limit")
+struct ConcurrencyLimitTests {
+    @Test("callers past the limit wait their turn in order; a cancelled waiter leaves the queue", .timeLimit(.minutes(1)))
+    func waitsInOrder() async throws {
+        let limit = ConcurrencyLimit(limit: 2)
+        let order = NameLog()
+        let holders = (0..<2).map { _ in
+            Task { try await limit.withPlace { try await Task.sleep(for: .milliseconds(400)) } }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let cancelled = Task { try await limit.withPlace { order.append("cancelled") } }
+        try await Task.sleep(for: .milliseconds(50))
+        let waiters = ["first", "second", "third"].map { name in
+            Task {
+                try await limit.withPlace { order.append(name) }
+            }
+        }
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        for waiter in waiters { try await waiter.value }
+        for holder in holders { try await holder.value }
+        #expect(order.names == ["first", "second", "third"])
+    }
+}
+
+/// Names appended from any task, in the order they came.
+private final class NameLog: Sendable {
+    private let log = Mutex<[String]>([])
+
+    var names: [String] { log.withLock { $0 } }
+
+    func append(_ name: String) {
+        log.withLock { $0.append(name) }
     }
 }

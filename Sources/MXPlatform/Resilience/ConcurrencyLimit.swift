@@ -1,57 +1,77 @@
+import Synchronization
+
 /// At most `limit` holders at once; the rest wait in arrival order.
-actor ConcurrencyLimit {
+final class ConcurrencyLimit: Sendable {
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State: ~Copyable {
+        var holders = 0
+        var waiters: [Waiter] = []
+        var nextWaiterID: UInt64 = 0
+    }
+
     private let limit: Int
-    private var holders = 0
-    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
-    private var nextWaiterID: UInt64 = 0
+    private let state = Mutex(State())
 
     init(limit: Int) {
         self.limit = max(1, limit)
     }
 
     /// Runs `operation` once a place is free, and frees it afterwards.
-    nonisolated func withPlace<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
+    func withPlace<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
         try await acquire()
-        do {
-            let result = try await operation()
-            await release()
-            return result
-        } catch {
-            await release()
-            throw error
-        }
+        defer { release() }
+        return try await operation()
     }
 
     private func acquire() async throws {
-        if holders < limit {
-            holders += 1
-            return
+        let id: UInt64? = state.withLock { state in
+            if state.holders < limit {
+                state.holders += 1
+                return nil
+            }
+            state.nextWaiterID += 1
+            return state.nextWaiterID
         }
-        let id = nextWaiterID
-        nextWaiterID += 1
+        guard let id else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                } else {
-                    waiters.append((id, continuation))
+                enum Admission { case waiting, admitted, cancelled }
+                let admission = state.withLock { state -> Admission in
+                    if Task.isCancelled { return .cancelled }
+                    if state.holders < limit {
+                        state.holders += 1
+                        return .admitted
+                    }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return .waiting
+                }
+                switch admission {
+                case .waiting: break
+                case .admitted: continuation.resume()
+                case .cancelled: continuation.resume(throwing: CancellationError())
                 }
             }
         } onCancel: {
-            Task { await self.cancelWaiter(id) }
+            let cancelled = state.withLock { state in
+                state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
+            }
+            cancelled?.continuation.resume(throwing: CancellationError())
         }
     }
 
+    /// Hands the place to the longest waiter, or frees it.
     private func release() {
-        if waiters.isEmpty {
-            holders -= 1
-        } else {
-            waiters.removeFirst().continuation.resume()
+        let next = state.withLock { state -> Waiter? in
+            guard !state.waiters.isEmpty else {
+                state.holders -= 1
+                return nil
+            }
+            return state.waiters.removeFirst()
         }
-    }
-
-    private func cancelWaiter(_ id: UInt64) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
+        next?.continuation.resume()
     }
 }

@@ -1,9 +1,11 @@
+import Synchronization
+
 /// Shares one MX call among identical `GET`s that arrive while it is in flight.
 ///
 /// The key is the full request URL, which for user data begins with the user's own guid, so
 /// only a user's identical reads are ever joined.
-actor InFlightReads {
-    private var calls: [String: Task<MXResponse, any Error>] = [:]
+final class InFlightReads: Sendable {
+    private let calls = Mutex<[String: Task<MXResponse, any Error>]>([:])
 
     /// The answer of the call in flight for `key`, or of `operation` started now.
     ///
@@ -13,14 +15,20 @@ actor InFlightReads {
         joined: @Sendable () -> Void,
         operation: @escaping @Sendable () async throws -> MXResponse
     ) async throws -> MXResponse {
-        if let call = calls[key] {
+        let (call, started) = calls.withLock { calls in
+            if let running = calls[key] { return (running, false) }
+            let call = Task { try await operation() }
+            calls[key] = call
+            return (call, true)
+        }
+        guard started else {
             joined()
             return try await call.value
         }
-        let call = Task { try await operation() }
-        calls[key] = call
         let result = await call.result
-        calls[key] = nil
+        calls.withLock { calls in
+            if calls[key] == call { calls[key] = nil }
+        }
         return try result.get()
     }
 }
