@@ -12,7 +12,7 @@ struct ConnectBroker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connect-broker",
         abstract: "Connects an app's users' bank accounts through MX, with MX credentials kept server-side.",
-        subcommands: [Serve.self, Sandbox.self, Token.self, Migrate.self],
+        subcommands: [Serve.self, Sandbox.self, Token.self, Migrate.self, CheckConfig.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -109,6 +109,30 @@ struct Migrate: AsyncParsableCommand {
         defer { pool.cancel() }
         try await store.migrate()
         logger.notice("Migrations applied")
+    }
+}
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check the configuration in the environment and say what is missing or wrong, without printing secrets."
+    )
+
+    @Flag(help: "Also make one read-only call to MX to check the credentials and the calling address.")
+    var live = false
+
+    func run() async throws {
+        let (configuration, findings) = ConfigurationCheck.check(environment: ProcessInfo.processInfo.environment)
+        var all = findings
+        if live, let configuration {
+            all.append(await ConfigurationCheck.checkMX(configuration))
+        }
+        for finding in all {
+            print(finding)
+        }
+        if all.contains(where: { $0.severity == .error }) {
+            throw ExitCode.failure
+        }
     }
 }
 

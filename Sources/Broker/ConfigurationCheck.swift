@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import Logging
+import MXPlatform
+
+/// One thing `connect-broker check-config` found. Its text never holds a secret's value:
+/// secrets are only ever reported as set or not set.
+public struct ConfigurationFinding: Sendable, Equatable, CustomStringConvertible {
+    public enum Severity: String, Sendable {
+        case ok
+        case warning
+        case error
+    }
+
+    public let severity: Severity
+    public let text: String
+
+    public var description: String { "\(severity.rawValue): \(text)" }
+}
+
+/// Checks a configuration the way the broker will read it, and says what is missing or wrong.
+public enum ConfigurationCheck {
+    /// Reads the configuration from `environment`: an error when it cannot be used, otherwise
+    /// what it sets up and what a production deployment should look at.
+    public static func check(environment: [String: String]) -> (configuration: BrokerConfiguration?, findings: [ConfigurationFinding]) {
+        let configuration: BrokerConfiguration
+        do {
+            configuration = try BrokerConfiguration(environment: environment)
+        } catch {
+            return (nil, [ConfigurationFinding(severity: .error, text: error.description)])
+        }
+        var findings: [ConfigurationFinding] = []
+        func note(_ severity: ConfigurationFinding.Severity, _ text: String) {
+            findings.append(ConfigurationFinding(severity: severity, text: text))
+        }
+        note(.ok, "Listens on \(configuration.host):\(configuration.port).")
+        switch configuration.mx {
+        case .embeddedSandbox:
+            note(.warning, "MX_CLIENT_ID and MX_API_KEY are not set: the embedded MX sandbox stands in for MX (development only).")
+        case .remote(let baseURL, _, _):
+            note(.ok, "MX at \(baseURL), API version \(configuration.mxAPIVersion.rawValue); client id and API key set.")
+        }
+        if configuration.databaseURL != nil {
+            note(.ok, "Store: PostgreSQL (DATABASE_URL set); replicas may share it.")
+        } else {
+            note(.ok, "Store: a SQLite file in \(configuration.dataDirectory) (one process; set DATABASE_URL for replicas).")
+        }
+        switch configuration.tokenKeySource {
+        case nil: note(.warning, "Tokens: no key configured, so a development HS256 secret is kept under DATA_DIR (sandbox only).")
+        case .hs256?: note(.ok, "Tokens: HS256 with JWT_HS256_SECRET (set).")
+        case .publicKeyPEM?: note(.ok, "Tokens: verified with the public key in JWT_PUBLIC_KEY_FILE.")
+        case .jwks?: note(.ok, "Tokens: verified with the key set in JWT_JWKS_FILE.")
+        }
+        let isProduction = !configuration.usesEmbeddedSandbox
+        if isProduction, configuration.tokenIssuer == nil || configuration.tokenAudience == nil {
+            note(.warning, "JWT_ISSUER or JWT_AUDIENCE is not set: any unexpired token signed with the key is accepted.")
+        }
+        if isProduction, configuration.userIDSecret == nil {
+            note(.warning, "USER_ID_SECRET is not set: a key is generated under DATA_DIR, and every replica would make its own.")
+        }
+        if configuration.webhookUsername != nil, configuration.webhookPassword != nil {
+            let sources = configuration.webhookAllowedSources.isEmpty ? "any address" : configuration.webhookAllowedSources.joined(separator: ", ")
+            note(.ok, "Webhooks: Basic credentials set; accepted from \(sources).")
+        } else {
+            note(
+                .warning,
+                "MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD are not both set: webhooks are refused (503) and members are only polled."
+            )
+        }
+        if configuration.corsAllowedOrigins.isEmpty {
+            note(.ok, "CORS: no origins allowed; a front end on another origin needs CORS_ALLOWED_ORIGINS.")
+        } else {
+            note(.ok, "CORS: allowed from \(configuration.corsAllowedOrigins.joined(separator: ", ")).")
+        }
+        note(.ok, configuration.adminToken == nil ? "Admin API off (ADMIN_TOKEN not set)." : "Admin API on (ADMIN_TOKEN set).")
+        return (configuration, findings)
+    }
+
+    /// Makes one read-only call to MX (the first institution) and says whether MX accepts the
+    /// credentials, telling wrong credentials (401) from a calling address MX has not
+    /// allow-listed (403). The call goes out as the broker's would, through `MX_HTTPS_PROXY` when set.
+    public static func checkMX(_ configuration: BrokerConfiguration) async -> ConfigurationFinding {
+        guard case .remote(let baseURL, let clientID, let apiKey) = configuration.mx else {
+            return ConfigurationFinding(severity: .ok, text: "MX: the embedded sandbox needs no check.")
+        }
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: makeHTTPClientConfiguration(configuration))
+        defer { httpClient.shutdown { _ in } }
+        let mx = MXClient(
+            configuration: MXClientConfiguration(
+                baseURL: MXBaseURL(baseURL),
+                clientID: clientID,
+                apiKey: apiKey,
+                apiVersion: configuration.mxAPIVersion,
+                timeout: configuration.mxTimeout,
+                resilience: MXResilience(retryAttempts: 1)
+            ),
+            httpClient: httpClient,
+            logger: Logger(label: "check-config", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        do {
+            _ = try await mx.get(["institutions"], query: [("records_per_page", "1")])
+            return ConfigurationFinding(severity: .ok, text: "MX at \(baseURL) accepted the credentials.")
+        } catch let error as MXError {
+            switch (error.httpStatus, error.kind) {
+            case (401?, _):
+                return ConfigurationFinding(
+                    severity: .error,
+                    text: "MX answered 401: the client id or API key is wrong, or belongs to the other MX environment."
+                )
+            case (403?, _):
+                return ConfigurationFinding(
+                    severity: .error,
+                    text: "MX answered 403: the credentials are known, but MX has not allow-listed this calling address (or this API for the client)."
+                )
+            case (let status?, _):
+                return ConfigurationFinding(severity: .error, text: "MX answered \(status) to a read of its institutions.")
+            case (nil, .timeout):
+                return ConfigurationFinding(severity: .error, text: "MX at \(baseURL) did not answer within MX_TIMEOUT_SECONDS.")
+            case (nil, _):
+                return ConfigurationFinding(severity: .error, text: "MX at \(baseURL) could not be reached (\(error.kind.rawValue)).")
+            }
+        } catch {
+            return ConfigurationFinding(severity: .error, text: "MX at \(baseURL) could not be reached.")
+        }
+    }
+}
