@@ -75,6 +75,26 @@ public enum ConfigurationCheck {
         return (configuration, findings)
     }
 
+    /// Loads the key callers' tokens are verified with, as the server will at start: an error when
+    /// `JWT_PUBLIC_KEY_FILE` or `JWT_JWKS_FILE` holds no key the broker can use, else `nil`.
+    public static func checkTokenKey(_ configuration: BrokerConfiguration) async -> ConfigurationFinding? {
+        switch configuration.tokenKeySource {
+        case nil, .hs256?:
+            return nil
+        case .publicKeyPEM(let pem)?:
+            guard (try? await TokenVerifier.keyCollection(.publicKeyPEM(pem))) != nil else {
+                return ConfigurationFinding(severity: .error, text: "JWT_PUBLIC_KEY_FILE holds no RSA or P-256 public key in PEM.")
+            }
+            return nil
+        case .jwks(let json)?:
+            let keys = JSONValue.parse(json)?["keys"]
+            guard case .array(let list)? = keys, !list.isEmpty, (try? await TokenVerifier.keyCollection(.jwks(json: json))) != nil else {
+                return ConfigurationFinding(severity: .error, text: "JWT_JWKS_FILE is not a JSON Web Key Set with a key the broker can use.")
+            }
+            return nil
+        }
+    }
+
     /// Makes one read-only call to MX (the first institution) and says whether MX accepts the
     /// credentials, telling wrong credentials (401) from a calling address MX has not
     /// allow-listed (403). The call goes out as the broker's would, through `MX_HTTPS_PROXY` when set.

@@ -124,6 +124,9 @@ struct CheckConfig: AsyncParsableCommand {
     func run() async throws {
         let (configuration, findings) = ConfigurationCheck.check(environment: ProcessInfo.processInfo.environment)
         var all = findings
+        if let configuration, let keyProblem = await ConfigurationCheck.checkTokenKey(configuration) {
+            all.append(keyProblem)
+        }
         if live, let configuration {
             all.append(await ConfigurationCheck.checkMX(configuration))
         }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -37,6 +38,23 @@ struct ConfigurationCheckTests {
         #expect(findings.map(\.severity) == [.error])
         #expect(findings.first?.text.contains("32 bytes") == true)
         #expect(findings.first?.text.contains("too-short") == false)
+    }
+
+    @Test("a key file the broker could not verify tokens with is an error; a usable one is not")
+    func tokenKeys() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func finding(_ variable: String, _ contents: String) async throws -> ConfigurationFinding? {
+            let file = folder.appendingPathComponent(UUID().uuidString)
+            try contents.write(to: file, atomically: true, encoding: .utf8)
+            let configuration = try BrokerConfiguration(environment: [variable: file.path])
+            return await ConfigurationCheck.checkTokenKey(configuration)
+        }
+        #expect(try await finding("JWT_PUBLIC_KEY_FILE", P256.Signing.PrivateKey().publicKey.pemRepresentation) == nil)
+        #expect(try await finding("JWT_PUBLIC_KEY_FILE", "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----")?.severity == .error)
+        #expect(try await finding("JWT_JWKS_FILE", #"{"keys":[]}"#)?.severity == .error)
+        #expect(try await finding("JWT_JWKS_FILE", "not json")?.severity == .error)
+        #expect(await ConfigurationCheck.checkTokenKey(try BrokerConfiguration(environment: ["JWT_HS256_SECRET": testSecret])) == nil)
     }
 
     @Test("--live tells wrong credentials (401) from an address MX has not allow-listed (403) and from no answer")
