@@ -103,7 +103,24 @@ public enum ConfigurationCheck {
             return ConfigurationFinding(severity: .ok, text: "MX: the embedded sandbox needs no check.")
         }
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: makeHTTPClientConfiguration(configuration))
-        defer { httpClient.shutdown { _ in } }
+        let finding = await readInstitution(
+            baseURL: baseURL,
+            clientID: clientID,
+            apiKey: apiKey,
+            configuration: configuration,
+            httpClient: httpClient
+        )
+        try? await httpClient.shutdown()
+        return finding
+    }
+
+    private static func readInstitution(
+        baseURL: String,
+        clientID: String,
+        apiKey: Secret,
+        configuration: BrokerConfiguration,
+        httpClient: HTTPClient
+    ) async -> ConfigurationFinding {
         let mx = MXClient(
             configuration: MXClientConfiguration(
                 baseURL: MXBaseURL(baseURL),
