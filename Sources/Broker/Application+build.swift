@@ -126,6 +126,7 @@ func buildApplication(
     if let developmentSecret {
         SandboxTokenController(signer: await DevTokenSigner(secret: developmentSecret), maxBodyBytes: configuration.maxBodyBytes)
             .addRoutes(to: router.group("v1/sandbox"))
+        addDemoSite(to: router, configuration: configuration, logger: logger)
     }
     let streams = router.group("v1")
     let api = router.group("v1")
@@ -289,5 +290,18 @@ struct HTTPClientService: Service, CustomStringConvertible {
     func run() async throws {
         try? await gracefulShutdown()
         try await client.shutdown()
+    }
+}
+
+/// Serves the demo front end from `DEMO_DIR` at `/`, or says why it is not served.
+private func addDemoSite(to router: Router<BrokerRequestContext>, configuration: BrokerConfiguration, logger: Logger) {
+    var widgetOrigins: [String] = []
+    if case .embeddedSandbox(let sandbox) = configuration.mx, let url = sandbox.publicBaseURL, let origin = DemoSite.origin(of: url) {
+        widgetOrigins.append(origin)
+    }
+    do {
+        try DemoSite(directory: configuration.demoDirectory, widgetOrigins: widgetOrigins).addRoutes(to: router)
+    } catch {
+        logger.notice("No demo page at /: \(configuration.demoDirectory) has no readable index.html")
     }
 }

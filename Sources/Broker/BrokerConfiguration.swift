@@ -54,6 +54,8 @@ import MXSandbox
 /// - `WEBHOOK_MAX_ATTEMPTS` (default 8), `WEBHOOK_RETRY_BASE_SECONDS` (5), `WEBHOOK_RETRY_MAX_SECONDS`
 ///   (3600), `WEBHOOK_LEASE_SECONDS` (120), `WEBHOOK_CONCURRENCY` (4): inbox processing.
 /// - `ADMIN_TOKEN` / `_FILE`: enables the admin API (`/v1/admin/…`) for this bearer token.
+/// - `DEMO_DIR` (default `./Public`): the demo front end, served at `/` in development mode
+///   (embedded sandbox and no token key set) when the folder holds an `index.html`.
 /// - `MAX_BODY_BYTES` (default 65536), `LOG_LEVEL` (default `info`), `LOG_FORMAT` (`text`
 ///   default | `json`, one object per line).
 public struct BrokerConfiguration: Sendable {
@@ -92,6 +94,7 @@ public struct BrokerConfiguration: Sendable {
     public var corsAllowedOrigins: [String]
     public var allowedRedirectURLPrefixes: [String]
     public var maxBodyBytes: Int
+    public var demoDirectory: String
     public var logLevel: Logger.Level
     /// Whether logs are written as JSON lines rather than text.
     public var logsAsJSON: Bool
@@ -192,6 +195,7 @@ public struct BrokerConfiguration: Sendable {
         corsAllowedOrigins = reader.list("CORS_ALLOWED_ORIGINS")
         allowedRedirectURLPrefixes = reader.list("ALLOWED_REDIRECT_URL_PREFIXES")
         maxBodyBytes = try reader.integer("MAX_BODY_BYTES", default: 65_536, range: 1024...(16 << 20))
+        demoDirectory = reader.string("DEMO_DIR") ?? "./Public"
         logLevel = try reader.choice("LOG_LEVEL", default: .info)
         switch reader.string("LOG_FORMAT")?.lowercased() ?? "text" {
         case "text": logsAsJSON = false

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Logging
 import MXPlatform
 
@@ -45,7 +46,14 @@ public enum ConfigurationCheck {
             note(.ok, "Store: a SQLite file in \(configuration.dataDirectory) (one process; set DATABASE_URL for replicas).")
         }
         switch configuration.tokenKeySource {
-        case nil: note(.warning, "Tokens: no key configured, so a development HS256 secret is kept under DATA_DIR (sandbox only).")
+        case nil:
+            note(.warning, "Tokens: no key configured, so a development HS256 secret is kept under DATA_DIR (sandbox only).")
+            let index = (configuration.demoDirectory as NSString).appendingPathComponent("index.html")
+            if FileManager.default.isReadableFile(atPath: index) {
+                note(.ok, "Demo front end: served at / from \(configuration.demoDirectory), signing in through POST /v1/sandbox/token.")
+            } else {
+                note(.warning, "Demo front end: \(index) is missing, so / is not served (set DEMO_DIR to the Public folder).")
+            }
         case .hs256?: note(.ok, "Tokens: HS256 with JWT_HS256_SECRET (set).")
         case .publicKeyPEM?: note(.ok, "Tokens: verified with the public key in JWT_PUBLIC_KEY_FILE.")
         case .jwks?: note(.ok, "Tokens: verified with the key set in JWT_JWKS_FILE.")

@@ -67,32 +67,32 @@ struct ReadCacheTests {
     @Test("ETags follow the body: the same bytes give the same tag, any change of a byte or length another")
     func etagsFollowTheBody() {
         let body = Array(#"{"accounts":[{"guid":"ACT-1","balance":1234.56,"name":"Checking"}],"pagination":{"total_pages":1}}"#.utf8)
-        let tag = JSONAnswer(body: ByteBuffer(bytes: body)).etag
-        #expect(JSONAnswer(body: ByteBuffer(bytes: body)).etag == tag)
+        let tag = CacheableAnswer(body: ByteBuffer(bytes: body)).etag
+        #expect(CacheableAnswer(body: ByteBuffer(bytes: body)).etag == tag)
         var tags: Set<String> = [tag]
         for index in body.indices {
             var changed = body
             changed[index] ^= 0x01
-            tags.insert(JSONAnswer(body: ByteBuffer(bytes: changed)).etag)
+            tags.insert(CacheableAnswer(body: ByteBuffer(bytes: changed)).etag)
         }
         for length in 0..<body.count {
-            tags.insert(JSONAnswer(body: ByteBuffer(bytes: body.prefix(length))).etag)
+            tags.insert(CacheableAnswer(body: ByteBuffer(bytes: body.prefix(length))).etag)
         }
-        tags.insert(JSONAnswer(body: ByteBuffer(bytes: body + [0x20])).etag)
+        tags.insert(CacheableAnswer(body: ByteBuffer(bytes: body + [0x20])).etag)
         #expect(tags.count == 1 + body.count * 2 + 1)
     }
 
     @Test("If-None-Match and Accept-Encoding are read as RFC 9110 says")
     func headers() {
-        let answer = JSONAnswer(body: ByteBuffer(string: "{}"))
+        let answer = CacheableAnswer(body: ByteBuffer(string: "{}"))
         #expect(answer.etag.hasPrefix("\"") && answer.etag.count == 34)
-        #expect(JSONAnswer.matches(["\"x\", W/\(answer.etag)"], etag: answer.etag))
-        #expect(JSONAnswer.matches(["*"], etag: answer.etag))
-        #expect(!JSONAnswer.matches(["\"other\""], etag: answer.etag))
-        #expect(JSONAnswer.acceptsGzip(["br, gzip;q=0.8"]))
-        #expect(JSONAnswer.acceptsGzip(["*"]))
-        #expect(!JSONAnswer.acceptsGzip(["gzip;q=0, identity"]))
-        #expect(!JSONAnswer.acceptsGzip(["br"]))
+        #expect(CacheableAnswer.matches(["\"x\", W/\(answer.etag)"], etag: answer.etag))
+        #expect(CacheableAnswer.matches(["*"], etag: answer.etag))
+        #expect(!CacheableAnswer.matches(["\"other\""], etag: answer.etag))
+        #expect(CacheableAnswer.acceptsGzip(["br, gzip;q=0.8"]))
+        #expect(CacheableAnswer.acceptsGzip(["*"]))
+        #expect(!CacheableAnswer.acceptsGzip(["gzip;q=0, identity"]))
+        #expect(!CacheableAnswer.acceptsGzip(["br"]))
     }
 }
 

@@ -123,7 +123,7 @@ struct MembersController {
 
     /// A read's answer, with `ETag` (304 on `If-None-Match`) and gzip when accepted.
     private static func answer(_ value: some Encodable, to request: Request) -> Response {
-        JSONAnswer(body: ByteBuffer(string: jsonText(value))).response(to: request)
+        CacheableAnswer(body: ByteBuffer(string: jsonText(value))).response(to: request)
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {

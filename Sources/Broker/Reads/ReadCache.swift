@@ -11,7 +11,7 @@ import Synchronization
 final class ReadCache: Sendable {
     /// The answer to a lookup: a fresh entry, or a miss to hand back to ``store(_:mxUserGUID:key:miss:)``.
     enum Lookup {
-        case hit(JSONAnswer)
+        case hit(CacheableAnswer)
         case miss(Miss)
     }
 
@@ -21,7 +21,7 @@ final class ReadCache: Sendable {
     }
 
     private struct Slot {
-        let entry: JSONAnswer
+        let entry: CacheableAnswer
         var lastUsed: UInt64
     }
 
@@ -61,8 +61,8 @@ final class ReadCache: Sendable {
     /// Keeps MX's answer to a missed read, unless the user's data changed since the read
     /// started; returns the entry either way (for its `ETag`).
     @discardableResult
-    func store(_ body: ByteBuffer, mxUserGUID: String, key: String, miss: Miss, now: ContinuousClock.Instant = .now) -> JSONAnswer {
-        let entry = JSONAnswer(body: body, madeAt: now)
+    func store(_ body: ByteBuffer, mxUserGUID: String, key: String, miss: Miss, now: ContinuousClock.Instant = .now) -> CacheableAnswer {
+        let entry = CacheableAnswer(body: body, madeAt: now)
         guard isEnabled, entry.size <= maxBytes / 4 else { return entry }
         state.withLock { state in
             if let changed = state.changedAt[mxUserGUID], changed >= miss.startedAt { return }

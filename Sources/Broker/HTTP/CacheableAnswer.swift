@@ -3,19 +3,25 @@ import Hummingbird
 import NIOCore
 import Synchronization
 
-/// A JSON body with its strong `ETag`, answered as 304 when the client already has it and
-/// gzipped when the client accepts that and the body is large enough to gain from it.
-final class JSONAnswer: Sendable {
+/// A body with its strong `ETag`, answered as 304 when the client already has it and gzipped
+/// when the client accepts that and the body is large enough to gain from it.
+final class CacheableAnswer: Sendable {
     let body: ByteBuffer
     let etag: String
     let madeAt: ContinuousClock.Instant
+    /// Headers sent with every answer, besides `ETag`, `Vary` and `Content-Encoding`.
+    private let headers: HTTPFields
     private let gzipped = Mutex<ByteBuffer?>(nil)
+
+    /// The headers of a read: JSON, private to the caller, revalidated before reuse.
+    static let readHeaders: HTTPFields = [.contentType: "application/json", .cacheControl: "private, no-cache"]
 
     /// Bodies smaller than this are sent as they are.
     static let compressionThreshold = 1024
 
-    init(body: ByteBuffer, madeAt: ContinuousClock.Instant = .now) {
+    init(body: ByteBuffer, headers: HTTPFields = CacheableAnswer.readHeaders, madeAt: ContinuousClock.Instant = .now) {
         self.body = body
+        self.headers = headers
         self.madeAt = madeAt
         self.etag = "\"" + BodyFingerprint.hex(of: body) + "\""
     }
@@ -25,7 +31,9 @@ final class JSONAnswer: Sendable {
 
     /// The response to `request`: 304, gzip or plain, with `ETag` and `Vary: Accept-Encoding`.
     func response(to request: Request) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "private, no-cache", .eTag: etag, .vary: "Accept-Encoding"]
+        var headers = self.headers
+        headers[.eTag] = etag
+        headers[.vary] = "Accept-Encoding"
         if Self.matches(request.headers[values: .ifNoneMatch], etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
