@@ -39,6 +39,8 @@ struct SandboxWidgetPage {
         body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:26rem;margin:0 auto;padding:1.5rem 1rem;color:var(--ink)}
         h1{font-size:1.25rem;margin:.2rem 0 1rem}label{display:block;margin:.8rem 0;font-size:.95rem}
         input,select{display:block;width:100%;padding:.6rem;margin-top:.3rem;box-sizing:border-box;border:1px solid var(--line);border-radius:6px;font:inherit}
+        input[type=radio]{display:inline-block;width:auto;margin:0 .5rem 0 0;vertical-align:middle}
+        fieldset{border:1px solid var(--line);border-radius:6px;margin:.8rem 0}fieldset label{margin:.4rem 0}
         button{padding:.65rem 1.2rem;background:var(--brand);color:#fff;border:0;border-radius:6px;font:inherit;cursor:pointer}
         button.link{background:none;color:var(--brand);padding:.4rem 0}
         ul.institutions{list-style:none;padding:0;margin:.5rem 0}ul.institutions button{width:100%;text-align:left;background:#f5f7fb;color:var(--ink);margin:.25rem 0}
