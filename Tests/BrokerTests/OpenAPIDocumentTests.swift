@@ -31,8 +31,9 @@ struct OpenAPIDocumentTests {
 
     @Test("every registered route is described, and every described operation is registered (all optional routes on)")
     func coverage() async throws {
-        var environment = sandboxEnvironment(["ADMIN_TOKEN": "admin-token-0123456789"])
+        var environment = sandboxEnvironment(["ADMIN_TOKEN": "admin-token-0123456789", "DEMO_DIR": DemoSiteTests.publicFolder])
         environment["JWT_HS256_SECRET"] = nil
+        let demoPages = Set(try DemoSite(directory: DemoSiteTests.publicFolder, widgetOrigins: []).files.keys.map { "GET \($0)" })
         let routes = Locked<[String]>([])
         let app = try await buildApplication(
             configuration: try BrokerConfiguration(environment: environment),
@@ -50,7 +51,9 @@ struct OpenAPIDocumentTests {
             }
         )
         try await app.test(.router) { _ in }
-        let registered = Set(routes.withLock { $0 }.filter { !$0.contains(" /sandbox/mx") })
+        let all = Set(routes.withLock { $0 })
+        #expect(all.isSuperset(of: demoPages), "the demo's pages are served")
+        let registered = all.subtracting(demoPages).filter { !$0.contains(" /sandbox/mx") }
         let described = Self.describedOperations()
         #expect(described.count > 20)
         #expect(registered.subtracting(described).isEmpty, "registered but not described: \(registered.subtracting(described).sorted())")
