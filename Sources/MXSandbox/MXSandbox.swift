@@ -43,6 +43,7 @@ public struct MXSandbox: Sendable {
         let faulty = group.group().add(middleware: SandboxFaultMiddleware<Context>(faults: faults, mountPath: mountPath))
         addUserRoutes(to: faulty, mountPath: mountPath)
         addMemberRoutes(to: faulty)
+        addConnectRoutes(to: faulty, mountPath: mountPath)
         addDataRoutes(to: faulty)
         addWidgetRoutes(to: group, mountPath: mountPath)
         addFaultRoutes(to: group)
@@ -200,7 +201,7 @@ public struct MXSandbox: Sendable {
                 guard expected.allSatisfy({ given[$0.guid] != nil }), given.keys.allSatisfy({ key in expected.contains { $0.guid == key } }) else {
                     throw SandboxFailure(400, "credentials must give a value for each of the institution's credential guids.")
                 }
-                let member = await createMember(
+                let member = try await createMember(
                     user: user,
                     institution: institution,
                     username: expected.first.flatMap { given[$0.guid] } ?? "",
@@ -260,18 +261,24 @@ public struct MXSandbox: Sendable {
         id: String?,
         metadata: String?,
         oauthReturnURL: String? = nil
-    ) async -> SandboxMember {
-        let member = await state.createMember(
+    ) async throws(SandboxFailure) -> SandboxMember {
+        let member = try await state.createMember(
             userGUID: user.guid,
             id: id,
             metadata: metadata,
             institutionCode: institution.code,
             credentialsAccepted: institution.accepts(username: username, password: password),
+            credentialsDigest: institution.isOAuth ? nil : Self.credentialsDigest(username: username, password: password),
             oauthReturnURL: oauthReturnURL,
             now: Date()
         )
         webhooks.watch(memberGUID: member.guid, after: delay)
         return member
+    }
+
+    /// A digest that tells two sets of credentials apart without keeping them.
+    static func credentialsDigest(username: String, password: String) -> String {
+        SHA256.hash(data: Data("\(username)\u{0}\(password)".utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     // MARK: Accounts and transactions
@@ -374,14 +381,14 @@ public struct MXSandbox: Sendable {
         SandboxRendering(version: version, now: Date(), delay: delay)
     }
 
-    private func user<Context: RequestContext>(_ context: Context, _ version: SandboxAPIVersion) async throws -> SandboxUser {
+    func user<Context: RequestContext>(_ context: Context, _ version: SandboxAPIVersion) async throws -> SandboxUser {
         guard let user = await state.user(try context.parameters.require("user"), byIDToo: version.acceptsPartnerIDs) else {
             throw SandboxFailure(404, "User not found.")
         }
         return user
     }
 
-    private func member<Context: RequestContext>(_ context: Context, _ version: SandboxAPIVersion) async throws -> (SandboxUser, SandboxMember) {
+    func member<Context: RequestContext>(_ context: Context, _ version: SandboxAPIVersion) async throws -> (SandboxUser, SandboxMember) {
         let user = try await user(context, version)
         let identifier = try context.parameters.require("member")
         guard let member = await state.member(identifier, ofUser: user.guid, byIDToo: version.acceptsPartnerIDs) else {

@@ -31,10 +31,13 @@ struct SandboxInstitution: Sendable {
         ]
     }
 
-    /// Whether `username` / `password` log in at this institution.
+    /// Whether `username` / `password` log in at this institution: `mxuser`, or another login
+    /// of the same person written `mxuser+tag` (MX refuses a second member with the same
+    /// credentials, so a user with two members at one bank needs two logins).
     func accepts(username: String, password: String) -> Bool {
         switch scenario {
-        case .standard, .multiFactor: username == Self.validUsername && password == Self.validPassword
+        case .standard, .multiFactor:
+            (username == Self.validUsername || username.hasPrefix(Self.validUsername + "+")) && password == Self.validPassword
         case .oauth: true
         case .denied: false
         }
@@ -106,7 +109,27 @@ struct SandboxInstitution: Sendable {
             options: [("Checking ending 1234", "checking-1234"), ("Savings ending 9876", "savings-9876")],
             answer: "checking-1234"
         ),
+        SandboxChallenge(
+            guid: "CRD-mfa-image",
+            label: "Enter the code shown in the image.",
+            type: "IMAGE_DATA",
+            options: [],
+            answer: "7291",
+            imageData: imageCode
+        ),
     ]
+
+    /// The image of the image challenge, a code to type, as MX sends images: a data URI.
+    static let imageCode: String = {
+        let svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" width="160" height="56" viewBox="0 0 160 56">\
+            <rect width="160" height="56" rx="8" fill="#eef2fb"/>\
+            <path d="M8 40 C40 20 70 50 152 18" stroke="#9db1e0" stroke-width="2" fill="none"/>\
+            <text x="80" y="38" font-family="monospace" font-size="28" text-anchor="middle" letter-spacing="6" fill="#1d2433">7291</text>\
+            </svg>
+            """
+        return "data:image/svg+xml;base64," + Data(svg.utf8).base64EncodedString()
+    }()
 }
 
 /// One field of an institution's login form.
@@ -129,14 +152,16 @@ struct SandboxCredentialField: Sendable {
 struct SandboxChallenge: Sendable {
     let guid: String
     let label: String
-    /// `TEXT` or `OPTIONS`.
+    /// `TEXT`, `OPTIONS` or `IMAGE_DATA`.
     let type: String
     let options: [(label: String, value: String)]
     let answer: String
+    /// For `IMAGE_DATA`: the image, as a data URI.
+    var imageData: String? = nil
 
     var json: SandboxJSON {
         .object([
-            ("field_name", .string(guid)), ("guid", .string(guid)), ("image_data", .null), ("image_options", .array([])),
+            ("field_name", .string(guid)), ("guid", .string(guid)), ("image_data", .string(imageData)), ("image_options", .array([])),
             ("label", .string(label)),
             ("options", .array(options.map { .object([("label", .string($0.label)), ("value", .string($0.value))]) })),
             ("type", .string(type)),

@@ -30,7 +30,12 @@ struct SandboxMember: Codable, Sendable {
     var metadata: String?
     let institutionCode: String
     let createdAt: Date
-    let credentialsAccepted: Bool
+    var credentialsAccepted: Bool
+    /// When the credentials were last replaced (`PUT …/members/{guid}`); the connection
+    /// attempt runs from then, or from creation.
+    var credentialsSetAt: Date?
+    /// A digest of the username and password, to refuse a duplicate member (never the values).
+    var credentialsDigest: String?
     var aggregationStartedAt: Date
     var challengeAnswer: ChallengeAnswer?
     var oauthAuthorizedAt: Date?
@@ -69,7 +74,7 @@ struct SandboxMemberStatus: Sendable {
     private typealias State = (status: String, id: Int, isBeingAggregated: Bool, successfullyAggregatedAt: Date?)
 
     private static func derive(member: SandboxMember, now: Date, delay: TimeInterval) -> State {
-        let afterCreation = member.createdAt.addingTimeInterval(delay)
+        let afterCreation = (member.credentialsSetAt ?? member.createdAt).addingTimeInterval(delay)
         let connectsAt: Date
         switch member.institution?.scenario ?? .standard {
         case _ where !member.credentialsAccepted:

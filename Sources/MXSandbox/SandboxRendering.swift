@@ -32,7 +32,8 @@ struct SandboxRendering: Sendable {
     func memberStatus(_ member: SandboxMember) -> SandboxJSON {
         let status = SandboxMemberStatus(member: member, now: now, delay: delay)
         return .object([
-            ("aggregated_at", .string(SandboxClock.isoText(status.aggregatedAt))), ("challenges", .array([])),
+            ("aggregated_at", .string(SandboxClock.isoText(status.aggregatedAt))),
+            ("challenges", .array(status.isChallenged ? SandboxInstitution.challenges.map(\.json) : [])),
             ("connection_status", .string(status.connectionStatus)), ("guid", .string(member.guid)),
             ("has_processed_account_numbers", .bool(status.hasData)), ("has_processed_accounts", .bool(status.hasData)),
             ("has_processed_transactions", .bool(status.hasData)), ("is_authenticated", .bool(status.connectionStatus == "CONNECTED")),

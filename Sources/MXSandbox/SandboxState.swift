@@ -78,15 +78,25 @@ actor SandboxState {
 
     // MARK: Members
 
+    /// Creates a member; MX allows one member per user, institution and set of credentials, so
+    /// a second one with the same `credentialsDigest` is refused with 409.
     func createMember(
         userGUID: String,
         id: String?,
         metadata: String?,
         institutionCode: String,
         credentialsAccepted: Bool,
+        credentialsDigest: String?,
         oauthReturnURL: String?,
         now: Date
-    ) -> SandboxMember {
+    ) throws(SandboxFailure) -> SandboxMember {
+        if let credentialsDigest,
+            members.values.contains(where: {
+                $0.userGUID == userGUID && $0.institutionCode == institutionCode && $0.credentialsDigest == credentialsDigest
+            })
+        {
+            throw SandboxFailure(409, "A member with these credentials already exists for this user and institution.")
+        }
         let member = SandboxMember(
             guid: Self.newGUID("MBR"),
             userGUID: userGUID,
@@ -95,10 +105,44 @@ actor SandboxState {
             institutionCode: institutionCode,
             createdAt: now,
             credentialsAccepted: credentialsAccepted,
+            credentialsDigest: credentialsDigest,
             aggregationStartedAt: now,
             oauthReturnURL: oauthReturnURL
         )
         members[member.guid] = member
+        save()
+        return member
+    }
+
+    /// Replaces a member's credentials: the connection is attempted again from `now`, and MFA
+    /// questions are asked again.
+    func updateCredentials(_ guid: String, accepted: Bool, digest: String, now: Date) -> SandboxMember? {
+        guard var member = members[guid] else { return nil }
+        member.credentialsAccepted = accepted
+        member.credentialsDigest = digest
+        member.credentialsSetAt = now
+        member.aggregationStartedAt = now
+        member.challengeAnswer = nil
+        members[guid] = member
+        save()
+        return member
+    }
+
+    /// Updates a member's partner `id` and `metadata` where given.
+    func updateMember(_ guid: String, id: String?, metadata: String?) -> SandboxMember? {
+        guard var member = members[guid] else { return nil }
+        if let id { member.id = id }
+        if let metadata { member.metadata = metadata }
+        members[guid] = member
+        save()
+        return member
+    }
+
+    /// Sets where an OAuth member's authorization page sends the user back to (nil: nowhere).
+    func setOAuthReturn(_ guid: String, url: String?) -> SandboxMember? {
+        guard var member = members[guid] else { return nil }
+        member.oauthReturnURL = url
+        members[guid] = member
         save()
         return member
     }

@@ -202,7 +202,7 @@ extension MXSandbox {
             throw SandboxFailure(400, "Enter your username and password.", events: [error])
         }
         let returnURL = grant.oauthReferralSource == "APP" ? grant.clientRedirectURL ?? "\(grant.webviewURLScheme)://oauth_complete" : nil
-        let member = await createMember(
+        let member = try await createMember(
             user: user,
             institution: institution,
             username: username,
@@ -333,7 +333,7 @@ extension MXSandbox {
         else {
             return Self.html(status: .badRequest, title: "Connect your bank", body: "<p>Choose an institution and enter your credentials.</p>")
         }
-        let member = await createMember(
+        let member = try await createMember(
             user: user,
             institution: institution,
             username: form.username,

@@ -18,7 +18,7 @@ struct SandboxWidgetPage {
             (
                 "hint",
                 .string(
-                    "Username \(SandboxInstitution.validUsername), password \(SandboxInstitution.validPassword); MFA answers: mxcity, and the checking account."
+                    "Username \(SandboxInstitution.validUsername), password \(SandboxInstitution.validPassword); MFA answers: mxcity, the checking account, and the code in the image."
                 )
             ),
         ])
@@ -41,6 +41,7 @@ struct SandboxWidgetPage {
         input,select{display:block;width:100%;padding:.6rem;margin-top:.3rem;box-sizing:border-box;border:1px solid var(--line);border-radius:6px;font:inherit}
         input[type=radio]{display:inline-block;width:auto;margin:0 .5rem 0 0;vertical-align:middle}
         fieldset{border:1px solid var(--line);border-radius:6px;margin:.8rem 0}fieldset label{margin:.4rem 0}
+        .challenge-image{display:block;margin:.4rem 0;border-radius:6px}
         button{padding:.65rem 1.2rem;background:var(--brand);color:#fff;border:0;border-radius:6px;font:inherit;cursor:pointer}
         button.link{background:none;color:var(--brand);padding:.4rem 0}
         ul.institutions{list-style:none;padding:0;margin:.5rem 0}ul.institutions button{width:100%;text-align:left;background:#f5f7fb;color:var(--ink);margin:.25rem 0}
@@ -171,7 +172,9 @@ struct SandboxWidgetPage {
             const fields = member.challenges.map((challenge) => challenge.type === "OPTIONS"
               ? el("fieldset", {}, el("legend", {}, challenge.label), ...challenge.options.map((option) =>
                   el("label", {}, el("input", { type: "radio", name: challenge.guid, value: option.value, required: "" }), option.label)))
-              : el("label", {}, challenge.label, el("input", { name: challenge.guid, autocomplete: "off", required: "" })));
+              : el("label", {}, challenge.label,
+                  challenge.image_data ? el("img", { src: challenge.image_data, alt: "Code image", class: "challenge-image" }) : "",
+                  el("input", { name: challenge.guid, autocomplete: "off", required: "" })));
             const form = el("form", {}, ...fields, el("button", { type: "submit" }, "Continue"));
             form.addEventListener("submit", async (event) => {
               event.preventDefault();

@@ -120,10 +120,12 @@ let sandboxAPIHeaders = [
     ("Accept", "application/vnd.mx.api.v1+json"), ("Content-Type", "application/json"),
 ]
 
-/// Creates an MX Bank member for `user` at the sandbox behind `baseURL` (its API at `apiPath`).
+/// Creates an MX Bank member for `user` at the sandbox behind `baseURL` (its API at `apiPath`),
+/// each with a login of its own (MX refuses two members with the same credentials).
 func createSandboxMember(baseURL: String, apiPath: String, user: String) async throws -> String {
+    let login = "mxuser+\(UUID().uuidString.prefix(8))"
     let body =
-        #"{"member":{"institution_code":"mxbank","credentials":[{"guid":"CRD-mxbank-username","value":"mxuser"},{"guid":"CRD-mxbank-password","value":"password"}]}}"#
+        #"{"member":{"institution_code":"mxbank","credentials":[{"guid":"CRD-mxbank-username","value":"\#(login)"},{"guid":"CRD-mxbank-password","value":"password"}]}}"#
     let (_, created) = try await httpRequest("\(baseURL)\(apiPath)/users/\(user)/members", method: .POST, headers: sandboxAPIHeaders, body: body)
     return try #require((created["member"] as? [String: Any])?["guid"] as? String)
 }

@@ -27,7 +27,11 @@ struct MemberLifecycleTests {
             #expect(action.json["action_required"] as? String == "answer_mfa")
             #expect(action.json["member_guid"] as? String == member)
 
-            try await driver.call(.post, "/members/\(member)/mfa", ["answers": ["CRD-mfa-text": "mxcity", "CRD-mfa-options": "checking-1234"]])
+            try await driver.call(
+                .post,
+                "/members/\(member)/mfa",
+                ["answers": ["CRD-mfa-text": "mxcity", "CRD-mfa-options": "checking-1234", "CRD-mfa-image": "7291"]]
+            )
             _ = try await driver.poll(member) { $0 == "CONNECTED" }
             let fresh = try await broker.send(.get, "/v1/members/\(member)", as: "alice").json["member"] as? [String: Any]
             #expect(fresh?["action_required"] as? String == "none")

@@ -150,6 +150,10 @@ class DemoInBrowserTests(unittest.TestCase):
     def answer_mfa(self):
         self.wait(self.visible("input[name='CRD-mfa-text']"), "the MFA questions").send_keys("mxcity")
         self.click(self.css("input[type=radio][value='checking-1234']")[0])
+        image = self.css("img.challenge-image")[0]
+        self.assertTrue(self.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image),
+                        "the image challenge's picture did not load")
+        self.css("input[name='CRD-mfa-image']")[0].send_keys("7291")
         self.screenshot_frame("mfa-questions")
         self.click(self.css("form button[type=submit]")[0])
 

@@ -57,10 +57,11 @@ struct SandboxWidgetFlowTests {
             let member = try await widget.connect("mxbank_mfa")
             let challenged = try await widget.poll(member) { $0 == "CHALLENGED" }
             let challenges = try #require(challenged["challenges"] as? [[String: Any]])
-            #expect(Set(challenges.compactMap { $0["type"] as? String }) == ["TEXT", "OPTIONS"])
+            #expect(Set(challenges.compactMap { $0["type"] as? String }) == ["TEXT", "OPTIONS", "IMAGE_DATA"])
             let answers =
                 rightAnswers
-                ? ["CRD-mfa-text": "MXCity", "CRD-mfa-options": "checking-1234"] : ["CRD-mfa-text": "nowhere", "CRD-mfa-options": "savings-9876"]
+                ? ["CRD-mfa-text": "MXCity", "CRD-mfa-options": "checking-1234", "CRD-mfa-image": "7291"]
+                : ["CRD-mfa-text": "nowhere", "CRD-mfa-options": "savings-9876", "CRD-mfa-image": "0000"]
             try await widget.call(.post, "/members/\(member)/mfa", ["answers": answers])
             let resumed = try await widget.call(.get, "/members/\(member)")
             #expect((resumed["member"] as? [String: Any])?["connection_status"] as? String == "RESUMED")
