@@ -150,6 +150,14 @@ func buildApplication(
     .addRoutes(to: api)
     WidgetEventsController(provisioner: provisioner, store: store, sync: sync, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: api)
+    ConnectController(
+        provisioner: provisioner,
+        sync: sync,
+        allowedRedirectPrefixes: configuration.allowedRedirectURLPrefixes,
+        pollInterval: configuration.memberPollInterval,
+        maxBodyBytes: configuration.maxBodyBytes
+    )
+    .addRoutes(to: api)
     EventStreamController(provisioner: provisioner, store: store, hub: hub, verifier: verifier, eventsTokens: eventsTokens)
         .addRoutes(stream: streams, authenticated: api)
     WebhookReceiver(

@@ -23,7 +23,8 @@ import MXSandbox
 /// - `MX_HTTPS_PROXY` (`http://[user:password@]host:port`): sends every MX call through this
 ///   egress proxy, so MX sees one registered address.
 /// - `RATE_LIMIT_WIDGET_URLS_PER_MINUTE` (10), `RATE_LIMIT_READS_PER_MINUTE` (300),
-///   `RATE_LIMIT_RELAYS_PER_MINUTE` (120): per-user limits of each replica; 0 turns one off.
+///   `RATE_LIMIT_RELAYS_PER_MINUTE` (120), `RATE_LIMIT_CONNECTION_ATTEMPTS_PER_MINUTE` (10): per-user
+///   limits of each replica; 0 turns one off.
 /// - `READ_CACHE_SECONDS` (default 30), `READ_CACHE_MAX_BYTES` (default 67108864): how long MX
 ///   reads are kept per user (dropped at once when the user's data changes) and the memory they
 ///   may take; 0 turns the cache off.
@@ -153,7 +154,8 @@ public struct BrokerConfiguration: Sendable {
         rateLimits = RateLimits(
             widgetURLsPerMinute: try reader.integer("RATE_LIMIT_WIDGET_URLS_PER_MINUTE", default: 10, range: 0...1_000_000),
             readsPerMinute: try reader.integer("RATE_LIMIT_READS_PER_MINUTE", default: 300, range: 0...1_000_000),
-            relaysPerMinute: try reader.integer("RATE_LIMIT_RELAYS_PER_MINUTE", default: 120, range: 0...1_000_000)
+            relaysPerMinute: try reader.integer("RATE_LIMIT_RELAYS_PER_MINUTE", default: 120, range: 0...1_000_000),
+            connectionAttemptsPerMinute: try reader.integer("RATE_LIMIT_CONNECTION_ATTEMPTS_PER_MINUTE", default: 10, range: 0...1_000_000)
         )
         idleTimeout = try reader.duration("IDLE_TIMEOUT_SECONDS", default: 30, range: 0.1...3600)
         readCacheTTL = try reader.duration("READ_CACHE_SECONDS", default: 30, range: 0...86_400)

@@ -114,6 +114,59 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         return try decode(MemberEnvelope.self, from: response).member
     }
 
+    // MARK: Connecting without the widget
+
+    /// Creates a member with the user's credentials for `institutionCode` (`POST
+    /// /users/{user_guid}/members`); MX starts aggregating at once. `options` are further
+    /// top-level fields of the request (`referral_source`, `client_redirect_url`, …).
+    ///
+    /// The credential values go to MX only: they are never logged, and MX's answer holds none.
+    public func createMember(
+        userGUID: String,
+        institutionCode: String,
+        credentials: [MXCredentialValue],
+        options: [String: JSONValue] = [:]
+    ) async throws -> MXMember {
+        var member: [String: JSONValue] = ["institution_code": .string(institutionCode), "credentials": .array(credentials.map(\.json))]
+        if credentials.isEmpty { member["is_oauth"] = .bool(true) }
+        var body = options
+        body["member"] = .object(member)
+        let response = try await send(
+            .POST,
+            ["users", userGUID, "members"],
+            body: ByteBuffer(data: try JSONEncoder().encode(JSONValue.object(body)))
+        )
+        return try decode(MemberEnvelope.self, from: response).member
+    }
+
+    /// The MFA questions a challenged member waits on (`GET …/members/{member_guid}/challenges`),
+    /// as MX sent them, or nil when MX has none to ask (204).
+    public func memberChallenges(userGUID: String, memberGUID: String) async throws -> MXResponse? {
+        let response = try await send(.GET, ["users", userGUID, "members", memberGUID, "challenges"])
+        guard response.status != 204, response.body.readableBytes > 0 else { return nil }
+        guard JSONSyntax.isValid(response.body) else { throw MXError.invalidResponse }
+        return response
+    }
+
+    /// Answers a challenged member's MFA questions (`PUT …/members/{member_guid}/resume`).
+    public func resumeMember(userGUID: String, memberGUID: String, answers: [MXCredentialValue]) async throws -> MXMember {
+        let body = JSONValue.object(["member": .object(["challenges": .array(answers.map(\.json))])])
+        let response = try await send(
+            .PUT,
+            ["users", userGUID, "members", memberGUID, "resume"],
+            body: ByteBuffer(data: try JSONEncoder().encode(body))
+        )
+        return try decode(MemberEnvelope.self, from: response).member
+    }
+
+    /// Replaces a member's credentials (`PUT /users/{user_guid}/members/{member_guid}`); MX
+    /// tries to connect with them at once.
+    public func updateMemberCredentials(userGUID: String, memberGUID: String, credentials: [MXCredentialValue]) async throws -> MXMember {
+        let body = JSONValue.object(["member": .object(["credentials": .array(credentials.map(\.json))])])
+        let response = try await send(.PUT, ["users", userGUID, "members", memberGUID], body: ByteBuffer(data: try JSONEncoder().encode(body)))
+        return try decode(MemberEnvelope.self, from: response).member
+    }
+
     // MARK: Widget URLs
 
     /// Mints a widget URL (`POST /users/{user_guid}/widget_urls`) and returns MX's answer as sent.

@@ -51,3 +51,20 @@ struct MembersPage: Decodable {
     let members: [MXMember]
     let pagination: Pagination?
 }
+
+/// A value the user typed for one of MX's credential fields or MFA challenges: `guid` names
+/// the field (`CRD-…`), `value` is the secret. Its descriptions never show the value.
+public struct MXCredentialValue: Sendable, CustomStringConvertible, CustomReflectable {
+    public let guid: String
+    let value: String
+
+    public init(guid: String, value: String) {
+        self.guid = guid
+        self.value = value
+    }
+
+    var json: JSONValue { .object(["guid": .string(guid), "value": .string(value)]) }
+
+    public var description: String { "MXCredentialValue(guid: \(guid), value: <redacted>)" }
+    public var customMirror: Mirror { Mirror(self, children: ["guid": guid]) }
+}

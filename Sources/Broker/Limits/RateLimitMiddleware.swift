@@ -10,12 +10,14 @@ struct RateLimitMiddleware: RouterMiddleware {
     private let widgetURLs: TokenBuckets?
     private let reads: TokenBuckets?
     private let relays: TokenBuckets?
+    private let connectionAttempts: TokenBuckets?
 
     init(limits: RateLimits) {
         func buckets(_ perMinute: Int) -> TokenBuckets? { perMinute > 0 ? TokenBuckets(perMinute: perMinute) : nil }
         widgetURLs = buckets(limits.widgetURLsPerMinute)
         reads = buckets(limits.readsPerMinute)
         relays = buckets(limits.relaysPerMinute)
+        connectionAttempts = buckets(limits.connectionAttemptsPerMinute)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -34,10 +36,12 @@ struct RateLimitMiddleware: RouterMiddleware {
     }
 
     private func classify(_ request: Request, context: Context) -> (String, TokenBuckets?) {
-        guard request.method == .post else { return ("read", reads) }
-        switch context.endpointPath {
-        case "/v1/widget_urls": return ("widget URL", widgetURLs)
-        case "/v1/widget_events": return ("widget event", relays)
+        switch (request.method, context.endpointPath) {
+        case (.post, "/v1/widget_urls"): return ("widget URL", widgetURLs)
+        case (.post, "/v1/widget_events"): return ("widget event", relays)
+        case (.post, "/v1/members"): return ("connection attempt", connectionAttempts)
+        case (.put, let path?) where path.hasSuffix("/resume") || path.hasSuffix("/credentials"):
+            return ("connection attempt", connectionAttempts)
         default: return ("read", reads)
         }
     }

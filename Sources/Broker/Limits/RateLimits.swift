@@ -9,10 +9,14 @@ public struct RateLimits: Sendable {
     public var readsPerMinute: Int
     /// `POST /v1/widget_events`.
     public var relaysPerMinute: Int
+    /// `POST /v1/members`, `PUT /v1/members/{guid}/resume` and `…/credentials`: each sends
+    /// credentials or answers to the user's bank, so few are allowed.
+    public var connectionAttemptsPerMinute: Int
 
-    public init(widgetURLsPerMinute: Int = 10, readsPerMinute: Int = 300, relaysPerMinute: Int = 120) {
+    public init(widgetURLsPerMinute: Int = 10, readsPerMinute: Int = 300, relaysPerMinute: Int = 120, connectionAttemptsPerMinute: Int = 10) {
         self.widgetURLsPerMinute = widgetURLsPerMinute
         self.readsPerMinute = readsPerMinute
         self.relaysPerMinute = relaysPerMinute
+        self.connectionAttemptsPerMinute = connectionAttemptsPerMinute
     }
 }

@@ -41,7 +41,7 @@ struct MembersController {
     }
 
     @Sendable func read(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await callerAndMember(context)
+        let (user, guid) = try await provisioner.callerAndMember(context)
         if let stored = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID), isFresh(stored) {
             return Self.answer(["member": MemberView(member: stored)], to: request)
         }
@@ -49,7 +49,7 @@ struct MembersController {
     }
 
     @Sendable func aggregate(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await callerAndMember(context)
+        let (user, guid) = try await provisioner.callerAndMember(context)
         let before = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID)
         let answer: MXMember
         do {
@@ -64,7 +64,7 @@ struct MembersController {
     }
 
     @Sendable func disconnect(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await callerAndMember(context)
+        let (user, guid) = try await provisioner.callerAndMember(context)
         do {
             try await sync.mx.deleteMember(userGUID: user.mxUserGUID, memberGUID: guid)
         } catch let error as MXError where error.kind == .notFound {
@@ -92,14 +92,6 @@ struct MembersController {
             context.logger.info("Erased user", metadata: ["mx.user.guid": "\(user.mxUserGUID)"])
         }
         return Response(status: .noContent)
-    }
-
-    private func callerAndMember(_ context: BrokerRequestContext) async throws -> (StoredUser, String) {
-        let guid = try context.parameters.require("member_guid")
-        guard Identifier.isValid(guid), let user = try await provisioner.existingUser(subject: try context.requireSubject()) else {
-            throw BrokerError.notFound("No such member for this user.")
-        }
-        return (user, guid)
     }
 
     /// A whole-list read from MX is due when the last one is older than the refresh interval, or

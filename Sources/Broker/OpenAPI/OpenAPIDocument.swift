@@ -110,6 +110,39 @@ enum OpenAPIDocument {
                 "502": { $ref: "#/components/responses/Error" }
                 "503": { $ref: "#/components/responses/Error" }
                 "504": { $ref: "#/components/responses/Error" }
+            post:
+              tags: [connect]
+              summary: Connect a member with the user's credentials (no widget)
+              operationId: createMember
+              description: >-
+                Creates the caller's MX user on first use. Credential values go to MX only:
+                never stored, logged or echoed. With no credentials the member is an OAuth one:
+                open GET /v1/members/{member_guid}/oauth_window_uri next.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [institution_code]
+                      properties:
+                        institution_code: { type: string }
+                        credentials: { $ref: "#/components/schemas/SecretValues" }
+                        referral_source: { type: string, enum: [BROWSER, APP] }
+                        client_redirect_url: { type: string }
+                        ui_message_webview_url_scheme: { type: string }
+              responses:
+                "202": { $ref: "#/components/responses/MemberStatus" }
+                "400": { $ref: "#/components/responses/Error" }
+                "401": { $ref: "#/components/responses/Error" }
+                "409": { $ref: "#/components/responses/Error" }
+                "413": { $ref: "#/components/responses/Error" }
+                "415": { $ref: "#/components/responses/Error" }
+                "422": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "502": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
+                "504": { $ref: "#/components/responses/Error" }
           /v1/members/{member_guid}:
             parameters:
               - $ref: "#/components/parameters/MemberGUID"
@@ -204,6 +237,188 @@ enum OpenAPIDocument {
               responses:
                 "200": { $ref: "#/components/responses/Transactions" }
                 "400": { $ref: "#/components/responses/Error" }
+                "401": { $ref: "#/components/responses/Error" }
+                "404": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "502": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
+                "504": { $ref: "#/components/responses/Error" }
+          /v1/members/{member_guid}/status:
+            parameters:
+              - $ref: "#/components/parameters/MemberGUID"
+            get:
+              tags: [connect]
+              summary: A member's status, with when to poll again (no faster than every 3 s)
+              operationId: memberStatus
+              responses:
+                "200": { $ref: "#/components/responses/MemberStatus" }
+                "401": { $ref: "#/components/responses/Error" }
+                "404": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "502": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
+                "504": { $ref: "#/components/responses/Error" }
+          /v1/members/{member_guid}/challenges:
+            parameters:
+              - $ref: "#/components/parameters/MemberGUID"
+            get:
+              tags: [connect]
+              summary: The MFA questions a challenged member waits on (MX's shape)
+              operationId: memberChallenges
+              responses:
+                "200":
+                  description: "`{\"challenges\": [{\"guid\", \"label\", \"type\", \"options\", \"image_data\", …}]}` as MX sent it."
+                  content:
+                    application/json:
+                      schema: { type: object, required: [challenges], properties: { challenges: { type: array, items: { type: object } } } }
+                "204": { description: No questions are waiting. }
+                "401": { $ref: "#/components/responses/Error" }
+                "404": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "502": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
+                "504": { $ref: "#/components/responses/Error" }
+          /v1/members/{member_guid}/resume:
+            parameters:
+              - $ref: "#/components/parameters/MemberGUID"
+            put:
+              tags: [connect]
+              summary: Answer a member's MFA questions
+              operationId: resumeMember
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [challenges]
+                      properties:
+                        challenges: { $ref: "#/components/schemas/SecretValues" }
+              responses:
+                "202": { $ref: "#/components/responses/MemberStatus" }
+                "400": { $ref: "#/components/responses/Error" }
+                "401": { $ref: "#/components/responses/Error" }
+                "404": { $ref: "#/components/responses/Error" }
+                "409": { $ref: "#/components/responses/Error" }
+                "413": { $ref: "#/components/responses/Error" }
+                "415": { $ref: "#/components/responses/Error" }
+                "422": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "502": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
+                "504": { $ref: "#/components/responses/Error" }
+          /v1/members/{member_guid}/credentials:
+            parameters:
+              - $ref: "#/components/parameters/MemberGUID"
+            put:
+              tags: [connect]
+              summary: Give a member new credentials; MX tries them at once
+              operationId: updateMemberCredentials
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [credentials]
+                      properties:
+                        credentials: { $ref: "#/components/schemas/SecretValues" }
+              responses:
+                "202": { $ref: "#/components/responses/MemberStatus" }
+                "400": { $ref: "#/components/responses/Error" }
+                "401": { $ref: "#/components/responses/Error" }
+                "404": { $ref: "#/components/responses/Error" }
+                "409": { $ref: "#/components/responses/Error" }
+                "413": { $ref: "#/components/responses/Error" }
+                "415": { $ref: "#/components/responses/Error" }
+                "422": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "502": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
+                "504": { $ref: "#/components/responses/Error" }
+          /v1/members/{member_guid}/oauth_window_uri:
+            parameters:
+              - $ref: "#/components/parameters/MemberGUID"
+            get:
+              tags: [connect]
+              summary: The bank's sign-in page for an OAuth member (a single-use secret)
+              operationId: memberOAuthWindow
+              parameters:
+                - { name: referral_source, in: query, required: false, schema: { type: string, enum: [BROWSER, APP] } }
+                - { name: client_redirect_url, in: query, required: false, schema: { type: string } }
+                - { name: ui_message_webview_url_scheme, in: query, required: false, schema: { type: string } }
+              responses:
+                "200":
+                  description: "`{\"member\": {\"guid\", \"oauth_window_uri\"}}` as MX sent it."
+                  content:
+                    application/json:
+                      schema: { type: object, required: [member], properties: { member: { type: object } } }
+                "400": { $ref: "#/components/responses/Error" }
+                "401": { $ref: "#/components/responses/Error" }
+                "404": { $ref: "#/components/responses/Error" }
+                "422": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "502": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
+                "504": { $ref: "#/components/responses/Error" }
+          /v1/institutions:
+            get:
+              tags: [connect]
+              summary: Search institutions (MX's shape), for apps that connect without the widget
+              operationId: searchInstitutions
+              parameters:
+                - { name: name, in: query, required: false, schema: { type: string, minLength: 1, maxLength: 100 } }
+                - $ref: "#/components/parameters/Page"
+                - $ref: "#/components/parameters/RecordsPerPage"
+              responses:
+                "200":
+                  description: "`{\"institutions\": [...], \"pagination\": {...}}` as MX sent it."
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [institutions]
+                        properties:
+                          institutions: { type: array, items: { type: object } }
+                          pagination: { $ref: "#/components/schemas/Pagination" }
+                "400": { $ref: "#/components/responses/Error" }
+                "401": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "502": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
+                "504": { $ref: "#/components/responses/Error" }
+          /v1/institutions/{institution_code}:
+            parameters:
+              - $ref: "#/components/parameters/InstitutionCode"
+            get:
+              tags: [connect]
+              summary: One institution (MX's shape)
+              operationId: readInstitution
+              responses:
+                "200":
+                  description: "`{\"institution\": {...}}` as MX sent it."
+                  content:
+                    application/json:
+                      schema: { type: object, required: [institution], properties: { institution: { type: object } } }
+                "401": { $ref: "#/components/responses/Error" }
+                "404": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "502": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
+                "504": { $ref: "#/components/responses/Error" }
+          /v1/institutions/{institution_code}/credentials:
+            parameters:
+              - $ref: "#/components/parameters/InstitutionCode"
+            get:
+              tags: [connect]
+              summary: The credential fields to ask the user for (MX's shape)
+              operationId: readInstitutionCredentials
+              responses:
+                "200":
+                  description: "`{\"credentials\": [{\"guid\", \"label\", \"type\", …}]}` as MX sent it."
+                  content:
+                    application/json:
+                      schema: { type: object, required: [credentials], properties: { credentials: { type: array, items: { type: object } } } }
                 "401": { $ref: "#/components/responses/Error" }
                 "404": { $ref: "#/components/responses/Error" }
                 "429": { $ref: "#/components/responses/Error" }
@@ -528,6 +743,7 @@ enum OpenAPIDocument {
             adminToken: { type: http, scheme: bearer }
           parameters:
             MemberGUID: { name: member_guid, in: path, required: true, schema: { type: string } }
+            InstitutionCode: { name: institution_code, in: path, required: true, schema: { type: string } }
             AccountGUID: { name: account_guid, in: path, required: true, schema: { type: string } }
             WebhookID: { name: id, in: path, required: true, schema: { type: integer, format: int64 } }
             Page: { name: page, in: query, required: false, schema: { type: integer, minimum: 1 } }
@@ -551,6 +767,16 @@ enum OpenAPIDocument {
                     properties:
                       accounts: { type: array, items: { type: object } }
                       pagination: { $ref: "#/components/schemas/Pagination" }
+            MemberStatus:
+              description: The member, and while it connects or aggregates, how long to wait before reading its status again.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [member]
+                    properties:
+                      member: { $ref: "#/components/schemas/Member" }
+                      poll_after_ms: { type: integer, minimum: 3000 }
             Transactions:
               description: "`{\"transactions\": [...], \"pagination\": {...}}` as MX sent it."
               content:
@@ -573,6 +799,16 @@ enum OpenAPIDocument {
                     code: { type: string }
                     message: { type: string }
                     request_id: { type: string }
+            SecretValues:
+              type: array
+              description: Values for MX's credential fields or MFA challenges, sent to MX and nowhere else.
+              maxItems: 20
+              items:
+                type: object
+                required: [guid, value]
+                properties:
+                  guid: { type: string }
+                  value: { type: string, minLength: 1 }
             Pagination:
               type: object
               properties:

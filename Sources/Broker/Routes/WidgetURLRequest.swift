@@ -114,7 +114,9 @@ struct WidgetURLRequest {
         }
     }
 
-    private static func isPlainScheme(_ scheme: String) -> Bool {
+    /// Whether `scheme` is an app's own URL scheme: a lowercase letter, then letters, digits,
+    /// `+`, `-` or `.`, and none of the web's or the system's schemes.
+    static func isPlainScheme(_ scheme: String) -> Bool {
         guard let first = scheme.unicodeScalars.first, ("a"..."z").contains(first),
             scheme.count <= 32, !forbiddenSchemes.contains(scheme.lowercased())
         else { return false }
