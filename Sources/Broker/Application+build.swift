@@ -65,7 +65,8 @@ func buildApplication(
         keySource: configuration.tokenKeySource ?? .hs256(secret: developmentSecret!),
         issuer: configuration.tokenIssuer,
         audience: configuration.tokenAudience,
-        leeway: configuration.tokenLeeway
+        leeway: configuration.tokenLeeway,
+        profileClaims: configuration.userProfileClaims
     )
     let userIDSecret =
         try configuration.userIDSecret

@@ -38,6 +38,10 @@ import MXSandbox
 ///   secret is generated once under `DATA_DIR`.
 /// - `USER_ID_SECRET` / `USER_ID_SECRET_FILE`: keys the MX user `id` derived from each subject;
 ///   generated once under `DATA_DIR` when unset (replicas must share one).
+/// - `MX_USER_PROFILE` (`false` default | `true`): also give MX each user's email and, in
+///   `metadata`, the creation date and first and last names, from the token claims named by
+///   `MX_USER_EMAIL_CLAIM` (`email`), `MX_USER_FIRST_NAME_CLAIM` (`given_name`) and
+///   `MX_USER_LAST_NAME_CLAIM` (`family_name`); updated at MX when they change.
 /// - `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from browsers.
 /// - `ALLOWED_REDIRECT_URL_PREFIXES`: comma-separated prefixes a widget `client_redirect_url` may start with.
 /// - `MEMBER_REFRESH_SECONDS` (default 60): how old the stored view of members may get before a
@@ -92,6 +96,8 @@ public struct BrokerConfiguration: Sendable {
     public var tokenAudience: String?
     public var tokenLeeway: TimeInterval
     public var userIDSecret: Secret?
+    /// The token claims users' MX profiles are read from; nil when `MX_USER_PROFILE` is off.
+    public var userProfileClaims: ProfileClaimNames?
     public var corsAllowedOrigins: [String]
     public var allowedRedirectURLPrefixes: [String]
     public var maxBodyBytes: Int
@@ -194,6 +200,13 @@ public struct BrokerConfiguration: Sendable {
         tokenAudience = reader.string("JWT_AUDIENCE")
         tokenLeeway = try reader.number("JWT_LEEWAY_SECONDS", default: 60, range: 0...600)
         userIDSecret = try reader.secret("USER_ID_SECRET")
+        userProfileClaims =
+            try reader.boolean("MX_USER_PROFILE", default: false)
+            ? ProfileClaimNames(
+                email: reader.string("MX_USER_EMAIL_CLAIM") ?? "email",
+                firstName: reader.string("MX_USER_FIRST_NAME_CLAIM") ?? "given_name",
+                lastName: reader.string("MX_USER_LAST_NAME_CLAIM") ?? "family_name"
+            ) : nil
         corsAllowedOrigins = reader.list("CORS_ALLOWED_ORIGINS")
         allowedRedirectURLPrefixes = reader.list("ALLOWED_REDIRECT_URL_PREFIXES")
         maxBodyBytes = try reader.integer("MAX_BODY_BYTES", default: 65_536, range: 1024...(16 << 20))

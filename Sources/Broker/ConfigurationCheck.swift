@@ -65,6 +65,14 @@ public enum ConfigurationCheck {
         if isProduction, configuration.userIDSecret == nil {
             note(.warning, "USER_ID_SECRET is not set: a key is generated under DATA_DIR, and every replica would make its own.")
         }
+        if let claims = configuration.userProfileClaims {
+            note(
+                .ok,
+                "MX user profiles: email from the \(claims.email) claim, names from \(claims.firstName) and \(claims.lastName), sent to MX and updated when they change."
+            )
+        } else {
+            note(.ok, "MX user profiles: off; MX knows users only by an opaque id (MX_USER_PROFILE=true sends email and names).")
+        }
         if configuration.webhookUsername != nil, configuration.webhookPassword != nil {
             let sources = configuration.webhookAllowedSources.isEmpty ? "any address" : configuration.webhookAllowedSources.joined(separator: ", ")
             note(.ok, "Webhooks: Basic credentials set; accepted from \(sources).")

@@ -93,5 +93,6 @@ enum PostgresSchema {
                 "CREATE INDEX webhook_inbox_due ON webhook_inbox (status, next_attempt_at)",
             ]
         ),
+        (version: "v4-user-profile", statements: ["ALTER TABLE users ADD COLUMN profile_digest text"]),
     ]
 }

@@ -91,8 +91,8 @@ public final class PostgresStore: Store {
 
     // MARK: Users
 
-    private typealias UserRow = (String, String, String, Double, Double?)
-    private static let userColumns = "app_user_id, mx_user_id, mx_user_guid, created_at, members_synced_at"
+    private typealias UserRow = (String, String, String, Double, Double?, String?)
+    private static let userColumns = "app_user_id, mx_user_id, mx_user_guid, created_at, members_synced_at, profile_digest"
 
     private static func storedUser(_ row: UserRow) -> StoredUser {
         StoredUser(
@@ -100,7 +100,8 @@ public final class PostgresStore: Store {
             mxUserID: row.1,
             mxUserGUID: row.2,
             createdAt: Date(timeIntervalSince1970: row.3),
-            membersSyncedAt: row.4.map(Date.init(timeIntervalSince1970:))
+            membersSyncedAt: row.4.map(Date.init(timeIntervalSince1970:)),
+            profileDigest: row.5
         )
     }
 
@@ -123,8 +124,8 @@ public final class PostgresStore: Store {
     public func insertUser(_ user: StoredUser) async throws -> StoredUser {
         try await client.query(
             """
-            INSERT INTO users (app_user_id, mx_user_id, mx_user_guid, created_at)
-            VALUES (\(user.subject), \(user.mxUserID), \(user.mxUserGUID), \(user.createdAt.timeIntervalSince1970))
+            INSERT INTO users (app_user_id, mx_user_id, mx_user_guid, created_at, profile_digest)
+            VALUES (\(user.subject), \(user.mxUserID), \(user.mxUserGUID), \(user.createdAt.timeIntervalSince1970), \(user.profileDigest))
             ON CONFLICT (app_user_id) DO NOTHING
             """
         )
@@ -134,6 +135,10 @@ public final class PostgresStore: Store {
 
     public func markMembersSynced(mxUserGUID: String, at date: Date) async throws {
         try await client.query("UPDATE users SET members_synced_at = \(date.timeIntervalSince1970) WHERE mx_user_guid = \(mxUserGUID)")
+    }
+
+    public func setProfileDigest(_ digest: String, mxUserGUID: String) async throws {
+        try await client.query("UPDATE users SET profile_digest = \(digest) WHERE mx_user_guid = \(mxUserGUID)")
     }
 
     public func deleteUser(subject: String) async throws {
@@ -472,7 +477,10 @@ public final class PostgresStore: Store {
 
     // MARK: Queries
 
-    private func all<each Column: PostgresDecodable>(_ query: PostgresQuery, as _: (repeat each Column).Type) async throws -> [(repeat each Column)] {
+    private func all<each Column: PostgresDecodable & Sendable>(
+        _ query: PostgresQuery,
+        as _: (repeat each Column).Type
+    ) async throws -> [(repeat each Column)] {
         var rows: [(repeat each Column)] = []
         for try await row in try await client.query(query, logger: logger).decode((repeat each Column).self) {
             rows.append(row)
@@ -480,7 +488,7 @@ public final class PostgresStore: Store {
         return rows
     }
 
-    private func first<each Column: PostgresDecodable>(
+    private func first<each Column: PostgresDecodable & Sendable>(
         _ query: PostgresQuery,
         as type: (repeat each Column).Type
     ) async throws -> (repeat each Column)? {

@@ -11,12 +11,22 @@ public struct StoredUser: Sendable, Equatable {
     public let createdAt: Date
     /// When the user's member list was last read whole from MX.
     public var membersSyncedAt: Date?
+    /// A digest of the profile (email, names) last sent to MX for this user, if one was.
+    public var profileDigest: String?
 
-    public init(subject: String, mxUserID: String, mxUserGUID: String, createdAt: Date, membersSyncedAt: Date? = nil) {
+    public init(
+        subject: String,
+        mxUserID: String,
+        mxUserGUID: String,
+        createdAt: Date,
+        membersSyncedAt: Date? = nil,
+        profileDigest: String? = nil
+    ) {
         self.subject = subject
         self.mxUserID = mxUserID
         self.mxUserGUID = mxUserGUID
         self.createdAt = createdAt
+        self.profileDigest = profileDigest
         self.membersSyncedAt = membersSyncedAt
     }
 }

@@ -53,10 +53,10 @@ public final class SQLiteStore: Store {
         try await database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO users (app_user_id, mx_user_id, mx_user_guid, created_at) VALUES (?, ?, ?, ?)
+                    INSERT INTO users (app_user_id, mx_user_id, mx_user_guid, created_at, profile_digest) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (app_user_id) DO NOTHING
                     """,
-                arguments: [user.subject, user.mxUserID, user.mxUserGUID, user.createdAt.timeIntervalSince1970]
+                arguments: [user.subject, user.mxUserID, user.mxUserGUID, user.createdAt.timeIntervalSince1970, user.profileDigest]
             )
             let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE app_user_id = ?", arguments: [user.subject])
             return Self.storedUser(row!)
@@ -69,6 +69,12 @@ public final class SQLiteStore: Store {
                 sql: "UPDATE users SET members_synced_at = ? WHERE mx_user_guid = ?",
                 arguments: [date.timeIntervalSince1970, mxUserGUID]
             )
+        }
+    }
+
+    public func setProfileDigest(_ digest: String, mxUserGUID: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE users SET profile_digest = ? WHERE mx_user_guid = ?", arguments: [digest, mxUserGUID])
         }
     }
 
@@ -325,7 +331,8 @@ public final class SQLiteStore: Store {
             mxUserID: row["mx_user_id"],
             mxUserGUID: row["mx_user_guid"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            membersSyncedAt: (row["members_synced_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+            membersSyncedAt: (row["members_synced_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            profileDigest: row["profile_digest"]
         )
     }
 
@@ -467,6 +474,9 @@ enum SQLiteSchema {
                     CREATE INDEX deleted_members_by_user ON deleted_members (mx_user_guid);
                     """
             )
+        }
+        migrator.registerMigration("v4-user-profile") { db in
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN profile_digest TEXT")
         }
         return migrator
     }

@@ -22,6 +22,8 @@ public protocol Store: Sendable {
     func insertUser(_ user: StoredUser) async throws -> StoredUser
     /// Records when the user's member list was last read whole from MX.
     func markMembersSynced(mxUserGUID: String, at date: Date) async throws
+    /// Records the digest of the profile last sent to MX for the user.
+    func setProfileDigest(_ digest: String, mxUserGUID: String) async throws
     /// Removes the user and every row about them: members, events, relayed widget events.
     func deleteUser(subject: String) async throws
 

@@ -63,11 +63,20 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
 
     // MARK: Users
 
-    /// Creates a user with the partner-defined `id` (`POST /users`).
-    public func createUser(id: String) async throws -> MXUser {
-        let body = try JSONEncoder().encode(["user": ["id": id]])
-        let response = try await send(.POST, ["users"], body: ByteBuffer(data: body))
+    /// Creates a user with the partner-defined `id` (`POST /users`), and the `email` and
+    /// `metadata` (JSON text) of its profile when given.
+    public func createUser(id: String, email: String? = nil, metadata: String? = nil) async throws -> MXUser {
+        var fields = ["id": id]
+        if let email { fields["email"] = email }
+        if let metadata { fields["metadata"] = metadata }
+        let response = try await send(.POST, ["users"], body: ByteBuffer(data: try JSONEncoder().encode(["user": fields])))
         return try decode(UserEnvelope.self, from: response).user
+    }
+
+    /// Replaces a user's `email` (null when there is none) and `metadata` (`PUT /users/{user_guid}`).
+    public func updateUser(userGUID: String, email: String?, metadata: String) async throws {
+        let fields = JSONValue.object(["email": email.map(JSONValue.string) ?? .null, "metadata": .string(metadata)])
+        _ = try await send(.PUT, ["users", userGUID], body: ByteBuffer(data: try JSONEncoder().encode(JSONValue.object(["user": fields]))))
     }
 
     /// Finds the user created with the partner-defined `id` (`GET /users?id=`), if there is one.

@@ -51,6 +51,10 @@ struct StoreConformanceTests {
             #expect(try await store.user(mxUserGUID: "USR-2") == nil)
             try await store.markMembersSynced(mxUserGUID: "USR-1", at: Date(timeIntervalSince1970: 1_800_000_000))
             #expect(try await store.user(subject: "alice")?.membersSyncedAt == Date(timeIntervalSince1970: 1_800_000_000))
+            #expect(try await store.user(subject: "alice")?.profileDigest == nil)
+            try await store.setProfileDigest("digest-1", mxUserGUID: "USR-1")
+            #expect(try await store.user(subject: "alice")?.profileDigest == "digest-1")
+            #expect(try await store.user(mxUserGUID: "USR-1")?.profileDigest == "digest-1")
         }
     }
 

@@ -18,9 +18,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme: Authorization: Bearer <token>.")
         }
         var context = context
-        let subject = try await verifier.subject(of: String(parts[1].trimmingOptionalWhitespace))
-        let hash = hasher.hash(subject)
-        context.subject = subject
+        let caller = try await verifier.caller(of: String(parts[1].trimmingOptionalWhitespace))
+        let hash = hasher.hash(caller.subject)
+        context.subject = caller.subject
+        context.profile = caller.profile
         context.caller?.record(subjectHash: hash)
         context.logger[metadataKey: "user.hash"] = .string(hash)
         return try await next(request, context)

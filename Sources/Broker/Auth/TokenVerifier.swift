@@ -11,6 +11,13 @@ public enum TokenKeySource: Sendable {
     case jwks(json: String)
 }
 
+/// The caller a valid token names: its subject, and the profile its claims give when the
+/// broker reads one (`MX_USER_PROFILE`).
+struct VerifiedCaller: Sendable {
+    let subject: String
+    let profile: UserProfile?
+}
+
 /// Verifies the app's bearer tokens: signature, `exp` (required), `nbf`, and when configured
 /// `iss` and `aud`, with a small leeway for clock skew. The `sub` claim is the caller.
 public struct TokenVerifier: Sendable {
@@ -18,14 +25,23 @@ public struct TokenVerifier: Sendable {
     private let issuer: String?
     private let audience: String?
     private let leeway: TimeInterval
-    /// Tokens already verified, with their subject.
-    private let verified = ExpiringCache<String>()
+    /// The claims a caller's profile is read from; nil when no profile is read.
+    private let profileClaims: ProfileClaimNames?
+    /// Tokens already verified, with their caller.
+    private let verified = ExpiringCache<VerifiedCaller>()
 
-    public init(keySource: TokenKeySource, issuer: String?, audience: String?, leeway: TimeInterval) async throws {
+    public init(
+        keySource: TokenKeySource,
+        issuer: String?,
+        audience: String?,
+        leeway: TimeInterval,
+        profileClaims: ProfileClaimNames? = nil
+    ) async throws {
         keys = try await Self.keyCollection(keySource)
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        self.profileClaims = profileClaims
     }
 
     static func keyCollection(_ source: TokenKeySource) async throws -> JWTKeyCollection {
@@ -46,11 +62,16 @@ public struct TokenVerifier: Sendable {
     }
 
     /// The subject of a valid token, or a 401 ``BrokerError`` saying what is wrong with it.
+    public func subject(of token: String) async throws(BrokerError) -> String {
+        try await caller(of: token).subject
+    }
+
+    /// The caller of a valid token, or a 401 ``BrokerError`` saying what is wrong with it.
     ///
     /// A token verified once is remembered (at most five minutes, never past its expiry), so a
     /// client reusing its token is not verified again on every request.
-    public func subject(of token: String) async throws(BrokerError) -> String {
-        if let subject = verified.value(for: token) { return subject }
+    func caller(of token: String) async throws(BrokerError) -> VerifiedCaller {
+        if let caller = verified.value(for: token) { return caller }
         let claims: AppTokenClaims
         do {
             claims = try await keys.verify(token, as: AppTokenClaims.self)
@@ -76,9 +97,10 @@ public struct TokenVerifier: Sendable {
         guard let subject = claims.sub?.value, !subject.isEmpty, subject.utf8.count <= 255 else {
             throw BrokerError.unauthorized("invalid_token", "The bearer token has no usable subject (sub).")
         }
+        let caller = VerifiedCaller(subject: subject, profile: profileClaims?.profile(from: claims.strings))
         let validFor = min(expiry.addingTimeInterval(leeway).timeIntervalSince(now), 300)
-        verified.set(subject, for: token, until: .now + .milliseconds(Int64(validFor * 1000)))
-        return subject
+        verified.set(caller, for: token, until: .now + .milliseconds(Int64(validFor * 1000)))
+        return caller
     }
 }
 
@@ -91,6 +113,57 @@ struct AppTokenClaims: JWTPayload {
     var nbf: NotBeforeClaim?
     var iss: IssuerClaim?
     var aud: AudienceClaim?
+    /// The token's other claims with short string values (`email`, `given_name`, …), at most
+    /// ``maxStrings`` of them: where a caller's profile is read from.
+    var strings: [String: String] = [:]
+
+    static let maxStrings = 32
+    static let maxStringBytes = 320
+
+    init(sub: SubjectClaim?, exp: ExpirationClaim?, nbf: NotBeforeClaim?, iss: IssuerClaim?, aud: AudienceClaim?, strings: [String: String] = [:]) {
+        self.sub = sub
+        self.exp = exp
+        self.nbf = nbf
+        self.iss = iss
+        self.aud = aud
+        self.strings = strings
+    }
+
+    private struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+
+        static let registered: Set<String> = ["sub", "exp", "nbf", "iss", "aud"]
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        sub = try container.decodeIfPresent(SubjectClaim.self, forKey: Key("sub"))
+        exp = try container.decodeIfPresent(ExpirationClaim.self, forKey: Key("exp"))
+        nbf = try container.decodeIfPresent(NotBeforeClaim.self, forKey: Key("nbf"))
+        iss = try container.decodeIfPresent(IssuerClaim.self, forKey: Key("iss"))
+        aud = try container.decodeIfPresent(AudienceClaim.self, forKey: Key("aud"))
+        for key in container.allKeys where !Key.registered.contains(key.stringValue) && strings.count < Self.maxStrings {
+            if let value = try? container.decode(String.self, forKey: key), value.utf8.count <= Self.maxStringBytes {
+                strings[key.stringValue] = value
+            }
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encodeIfPresent(sub, forKey: Key("sub"))
+        try container.encodeIfPresent(exp, forKey: Key("exp"))
+        try container.encodeIfPresent(nbf, forKey: Key("nbf"))
+        try container.encodeIfPresent(iss, forKey: Key("iss"))
+        try container.encodeIfPresent(aud, forKey: Key("aud"))
+        for (name, value) in strings where !Key.registered.contains(name) {
+            try container.encode(value, forKey: Key(name))
+        }
+    }
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
@@ -104,15 +177,17 @@ public struct DevTokenSigner: Sendable {
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
     }
 
-    /// A token for `subject` valid for `lifetime` seconds.
-    public func token(subject: String, lifetime: TimeInterval) async throws -> String {
+    /// A token for `subject` valid for `lifetime` seconds, with further string `claims`
+    /// (`email`, `given_name`, …) when given.
+    public func token(subject: String, lifetime: TimeInterval, claims extra: [String: String] = [:]) async throws -> String {
         let now = Date()
         let claims = AppTokenClaims(
             sub: SubjectClaim(value: subject),
             exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)),
             nbf: NotBeforeClaim(value: now.addingTimeInterval(-1)),
             iss: nil,
-            aud: nil
+            aud: nil,
+            strings: extra
         )
         return try await keys.sign(claims)
     }

@@ -68,7 +68,7 @@ struct ConnectController {
         }
         let credentials = try ConnectRequest.values(body, field: "credentials")
         let options = try ConnectRequest.oauthOptions(allowedRedirectPrefixes: allowedRedirectPrefixes) { body[$0]?.stringValue }
-        let user = try await provisioner.user(subject: try context.requireSubject())
+        let user = try await provisioner.user(subject: try context.requireSubject(), profile: context.profile)
         let created: MXMember
         do {
             created = try await mx.createMember(

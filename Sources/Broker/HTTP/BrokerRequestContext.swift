@@ -8,6 +8,8 @@ public struct BrokerRequestContext: RequestContext {
     public var requestID: String = ""
     /// The app user id (`sub`) of an authenticated caller.
     public var subject: String?
+    /// The caller's profile from their token, when the broker reads one (`MX_USER_PROFILE`).
+    var profile: UserProfile?
     /// Where authentication notes the caller for the access log.
     var caller: CallerNote?
 

@@ -671,6 +671,9 @@ enum OpenAPIDocument {
                       required: [sub]
                       properties:
                         sub: { type: string, minLength: 1, maxLength: 255 }
+                        email: { type: string, maxLength: 255 }
+                        given_name: { type: string, maxLength: 255 }
+                        family_name: { type: string, maxLength: 255 }
               responses:
                 "200":
                   description: The token.

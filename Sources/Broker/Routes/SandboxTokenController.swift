@@ -5,7 +5,8 @@ import MXPlatform
 import NIOCore
 import NIOFoundationCompat
 
-/// `POST /v1/sandbox/token` (sandbox mode only): a test token for `{"sub": "alice"}`, valid one hour.
+/// `POST /v1/sandbox/token` (sandbox mode only): a test token for `{"sub": "alice"}`, valid one
+/// hour; `email`, `given_name` and `family_name` in the body become claims of the token too.
 struct SandboxTokenController {
     let signer: DevTokenSigner
     let maxBodyBytes: Int
@@ -16,8 +17,12 @@ struct SandboxTokenController {
             guard let subject = body["sub"]?.stringValue, !subject.isEmpty, subject.utf8.count <= 255 else {
                 throw BrokerError.badRequest("invalid_subject", "Send {\"sub\": \"<app user id>\"}.")
             }
+            var claims: [String: String] = [:]
+            for name in ["email", "given_name", "family_name"] {
+                if let value = body[name]?.stringValue, !value.isEmpty, value.utf8.count <= 255 { claims[name] = value }
+            }
             let lifetime: TimeInterval = 3600
-            let token = try await signer.token(subject: subject, lifetime: lifetime)
+            let token = try await signer.token(subject: subject, lifetime: lifetime, claims: claims)
             let answer = try JSONEncoder().encode(["token": token, "token_type": "Bearer", "expires_in": String(Int(lifetime))])
             return Response(
                 status: .ok,

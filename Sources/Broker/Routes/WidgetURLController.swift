@@ -22,7 +22,7 @@ struct WidgetURLController {
         let body = try await JSONBody.read(request, limit: maxBodyBytes)
         let widgetRequest = try WidgetURLRequest(body: body, allowedRedirectPrefixes: allowedRedirectPrefixes)
         let acceptLanguage = try Self.acceptLanguage(request)
-        let user = try await provisioner.user(subject: subject)
+        let user = try await provisioner.user(subject: subject, profile: context.profile)
         if let memberGUID = widgetRequest.currentMemberGUID {
             do {
                 _ = try await mx.readMember(userGUID: user.mxUserGUID, memberGUID: memberGUID)

@@ -44,11 +44,15 @@ actor UserProvisioner {
         knownGUIDs.remove(subject)
     }
 
-    /// The caller's MX user, created at MX and recorded on first use.
-    func user(subject: String) async throws -> StoredUser {
-        if let user = try await store.user(subject: subject) { return user }
+    /// The caller's MX user, created at MX and recorded on first use. With a `profile`, the
+    /// user is created with it, and an existing user's is brought up to date when it changed.
+    func user(subject: String, profile: UserProfile? = nil) async throws -> StoredUser {
+        if let user = try await store.user(subject: subject) {
+            guard let profile, user.profileDigest != profile.digest else { return user }
+            return try await update(user, to: profile)
+        }
         if let running = inFlight[subject] { return try await running.value }
-        let creation = Task { try await self.create(subject: subject) }
+        let creation = Task { try await self.create(subject: subject, profile: profile) }
         inFlight[subject] = creation
         defer { inFlight[subject] = nil }
         return try await creation.value
@@ -60,18 +64,32 @@ actor UserProvisioner {
         return "cb_" + mac.prefix(20).map { String(format: "%02x", $0) }.joined()
     }
 
-    private func create(subject: String) async throws -> StoredUser {
+    private func create(subject: String, profile: UserProfile?) async throws -> StoredUser {
         let id = mxUserID(subject: subject)
+        let createdAt = Date()
         let mxUser: MXUser
+        var applied = profile
         do {
-            mxUser = try await mx.createUser(id: id)
+            mxUser = try await mx.createUser(id: id, email: profile?.mxEmail, metadata: profile?.metadata(createdAt: createdAt))
             logger.info("Created MX user", metadata: ["mx.user.guid": "\(mxUser.guid)"])
         } catch let error as MXError where error.kind == .conflict {
             guard let existing = try await mx.findUser(id: id) else { throw error }
             mxUser = existing
+            applied = nil
             logger.info("Adopted existing MX user", metadata: ["mx.user.guid": "\(mxUser.guid)"])
         }
-        return try await store.insertUser(StoredUser(subject: subject, mxUserID: id, mxUserGUID: mxUser.guid, createdAt: Date()))
+        let user = StoredUser(subject: subject, mxUserID: id, mxUserGUID: mxUser.guid, createdAt: createdAt, profileDigest: applied?.digest)
+        return try await store.insertUser(user)
+    }
+
+    /// Sends MX the caller's changed profile, then remembers that it did.
+    private func update(_ user: StoredUser, to profile: UserProfile) async throws -> StoredUser {
+        try await mx.updateUser(userGUID: user.mxUserGUID, email: profile.mxEmail, metadata: profile.metadata(createdAt: user.createdAt))
+        try await store.setProfileDigest(profile.digest, mxUserGUID: user.mxUserGUID)
+        logger.info("Updated the MX user's profile", metadata: ["mx.user.guid": "\(user.mxUserGUID)"])
+        var updated = user
+        updated.profileDigest = profile.digest
+        return updated
     }
 }
 

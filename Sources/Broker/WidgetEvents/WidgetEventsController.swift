@@ -46,7 +46,7 @@ struct WidgetEventsController {
             isBatch = false
             events = [try RelayedWidgetEvent(body)]
         }
-        let user = try await provisioner.user(subject: try context.requireSubject())
+        let user = try await provisioner.user(subject: try context.requireSubject(), profile: context.profile)
         for event in events where event.claimedUserGUID != nil && event.claimedUserGUID != .string(user.mxUserGUID) {
             throw BrokerError(.forbidden, "foreign_user_guid", "\(event.type) names a user_guid that is not the caller's.")
         }
