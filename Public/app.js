@@ -448,9 +448,6 @@
       case "mx/connect/backToSearch":
         closeWidget();
         break;
-      case "mx/connect/oauthRequested":
-        if (metadata.url) window.open(metadata.url, "_blank", "noopener");
-        break;
     }
   }
 

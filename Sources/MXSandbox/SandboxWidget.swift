@@ -369,7 +369,7 @@ extension MXSandbox {
         let page = """
             <!doctype html>
             <html lang="\(escape(language))"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title)) · MX sandbox</title>
+            <title>\(escape(title)) · MX sandbox</title><link rel="icon" href="data:,">
             <style>\(SandboxWidgetPage.style)</style>
             </head><body>\(body)</body></html>
             """

@@ -3,8 +3,9 @@ started with no configuration (embedded MX sandbox, SQLite in a temporary folder
 
 A user signs in, connects MX Bank through the sandbox's Connect widget, sees accounts and
 transactions appear without reloading, pages and filters transactions, then starts connecting
-MX Bank (MFA), leaves the widget at the security question, and finishes it from the "Fix
-connection" button. Screenshots of each step go to the output folder.
+MX Bank (MFA), leaves the widget at the security questions, and finishes it from the "Fix
+connection" button; last, connects MX Bank (OAuth) by authorizing in the bank's own window.
+Screenshots of each step go to the output folder.
 
 Usage: demo_test.py --output DIR -- COMMAND...   (COMMAND starts the broker, e.g. swift run connect-broker)
 """
@@ -237,8 +238,25 @@ class DemoInBrowserTests(unittest.TestCase):
         self.assert_not_reloaded()
         self.screenshot("06-both-connected")
 
+        self.open_widget("#connect-bank")
+        self.click(self.wait(self.visible("button[data-code='mxbank_oauth']"), "the institution list"))
+        widget_window = self.driver.current_window_handle
+        self.click(self.wait(self.visible("main button"), "the button to the bank's page"))
+        self.wait(lambda driver: len(driver.window_handles) == 2, "the bank's sign-in window")
+        bank_window = [handle for handle in self.driver.window_handles if handle != widget_window][0]
+        self.driver.switch_to.window(bank_window)
+        self.click(self.wait(self.visible("#authorize"), "the bank's Authorize button"))
+        self.wait(lambda driver: "Authorized" in driver.find_element(By.TAG_NAME, "h1").text, "the bank to confirm")
+        self.driver.close()
+        self.driver.switch_to.window(widget_window)
+        self.driver.switch_to.frame(self.css("#widget-dialog iframe")[0])
+        self.finish_widget()
+        self.wait(lambda driver: self.texts(".member .badge") == ["Connected"] * 3, "three members Connected")
+        self.assert_not_reloaded()
+        self.screenshot("07-oauth-connected")
+
         errors = [entry for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
-        self.assertEqual(errors, [], "errors in the browser console")
+        self.assertEqual(errors, [], "errors in the browser console: %s" % [entry["message"] for entry in errors])
 
 
 def main():
