@@ -55,9 +55,11 @@ struct MembersPage: Decodable {
 /// A value the user typed for one of MX's credential fields or MFA challenges: `guid` names
 /// the field (`CRD-…`), `value` is the secret. Its descriptions never show the value.
 public struct MXCredentialValue: Sendable, CustomStringConvertible, CustomReflectable {
+    /// The field's or challenge's guid, `CRD-…`.
     public let guid: String
     let value: String
 
+    /// The user's `value` for the field or challenge `guid`.
     public init(guid: String, value: String) {
         self.guid = guid
         self.value = value
@@ -65,6 +67,8 @@ public struct MXCredentialValue: Sendable, CustomStringConvertible, CustomReflec
 
     var json: JSONValue { .object(["guid": .string(guid), "value": .string(value)]) }
 
+    /// Names the field, never the value.
     public var description: String { "MXCredentialValue(guid: \(guid), value: <redacted>)" }
+    /// Shows the guid only, so dumps and debuggers do not print the value.
     public var customMirror: Mirror { Mirror(self, children: ["guid": guid]) }
 }

@@ -267,3 +267,17 @@ private final class NameLog: Sendable {
         log.withLock { $0.append(name) }
     }
 }
+
+@Suite("Credential values")
+struct MXCredentialValueTests {
+    @Test("a credential value prints, interpolates and dumps without its secret")
+    func redacted() {
+        let value = MXCredentialValue(guid: "CRD-1", value: "s3cret-value")
+        var dumped = ""
+        dump(value, to: &dumped)
+        for text in [String(describing: value), "\(value)", String(reflecting: value), dumped] {
+            #expect(text.contains("CRD-1"))
+            #expect(!text.contains("s3cret-value"), "\(text)")
+        }
+    }
+}

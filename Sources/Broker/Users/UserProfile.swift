@@ -41,10 +41,14 @@ struct UserProfile: Sendable, Equatable {
 
 /// The names of the token claims a ``UserProfile`` is read from (OpenID Connect's by default).
 public struct ProfileClaimNames: Sendable, Equatable {
+    /// The claim holding the user's email address.
     public var email: String
+    /// The claim holding the user's first name.
     public var firstName: String
+    /// The claim holding the user's last name.
     public var lastName: String
 
+    /// Names the three claims; OpenID Connect's standard names unless told otherwise.
     public init(email: String = "email", firstName: String = "given_name", lastName: String = "family_name") {
         self.email = email
         self.firstName = firstName
