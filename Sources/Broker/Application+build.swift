@@ -92,10 +92,7 @@ func buildApplication(
     }
 
     let router = Router(context: BrokerRequestContext.self)
-    router.add(middleware: AccessLogMiddleware())
-    router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-    router.add(middleware: AllowListCORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
-    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: EdgeMiddleware(cors: CORSPolicy(allowedOrigins: Set(configuration.corsAllowedOrigins)), metrics: metrics))
     router.get("healthz") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
     }
@@ -159,7 +156,7 @@ func buildApplication(
         maxBodyBytes: configuration.maxBodyBytes
     )
     .addRoutes(to: api)
-    EventStreamController(provisioner: provisioner, store: store, hub: hub, verifier: verifier, eventsTokens: eventsTokens)
+    EventStreamController(provisioner: provisioner, store: store, hub: hub, verifier: verifier, eventsTokens: eventsTokens, logger: logger)
         .addRoutes(stream: streams, authenticated: api)
     WebhookReceiver(
         store: store,
@@ -181,7 +178,7 @@ func buildApplication(
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [OversizedHeadersHandler()],
+                additionalChannelHandlers: [ReceiveBufferSizing(), OversizedHeadersHandler()],
                 idleTimeout: .nanoseconds(
                     configuration.idleTimeout.components.seconds * 1_000_000_000 + configuration.idleTimeout.components.attoseconds / 1_000_000_000
                 ),

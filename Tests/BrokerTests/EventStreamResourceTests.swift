@@ -29,10 +29,11 @@ struct EventStreamResourceTests {
             store: store,
             hub: hub,
             verifier: try await TokenVerifier(keySource: .hs256(secret: testSecret), issuer: nil, audience: nil, leeway: 5),
-            eventsTokens: await EventsTokenIssuer(secret: Secret("secret"), lifetime: 60)
+            eventsTokens: await EventsTokenIssuer(secret: Secret("secret"), lifetime: 60),
+            logger: Logger(label: "events")
         )
         let router = Router(context: BrokerRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: EdgeMiddleware(cors: CORSPolicy(allowedOrigins: []), metrics: BrokerMetrics()))
         controller.addRoutes(stream: router.group("v1"), authenticated: router.group("v1"))
         try await Application(router: router).test(.live) { client async throws in
             let token = try await DevTokenSigner(secret: testSecret).token(subject: "alice", lifetime: 60)

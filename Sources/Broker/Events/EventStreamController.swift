@@ -20,6 +20,8 @@ struct EventStreamController {
     let hub: EventHub
     let verifier: TokenVerifier
     let eventsTokens: EventsTokenIssuer
+    /// Logs the end of streams; the request's own logger is not kept for a stream's lifetime.
+    let logger: Logger
 
     /// Events read from the store per round.
     static let batchSize = 500
@@ -39,26 +41,24 @@ struct EventStreamController {
         )
     }
 
-    @Sendable func stream(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let subject = try await caller(request)
-        let lastEventID = try Self.lastEventID(request)
-        let user = try await provisioner.user(subject: subject)
-        let mxUserGUID = user.mxUserGUID
-        let (id, signals) = await hub.subscribe(mxUserGUID: mxUserGUID)
+    /// A stream the caller may read, subscribed to the hub, and where it starts.
+    private struct OpenedStream: Sendable {
+        let mxUserGUID: String
+        let id: UUID
+        let signals: AsyncStream<EventHub.Signal>
         let start: Int64
-        do {
-            if let lastEventID {
-                start = lastEventID
-            } else {
-                start = try await store.lastEventSequence(mxUserGUID: mxUserGUID)
-            }
-        } catch {
-            await hub.unsubscribe(id, mxUserGUID: mxUserGUID)
-            throw error
-        }
+    }
+
+    @Sendable func stream(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        // The connection's task keeps the memory of its deepest call for as long as the stream
+        // is open, so the deep calls of opening one (verifying the token, reading the store)
+        // run in a task of their own, whose memory is freed when it ends.
+        let opened = try await Task { try await open(request) }.value
+        let (mxUserGUID, id, signals, start) = (opened.mxUserGUID, opened.id, opened.signals, opened.start)
         let store = self.store
         let hub = self.hub
-        let logger = context.logger
+        let logger = self.logger
+        let requestID = context.requestID
         let body = ResponseBody { writer in
             var last = start
             do {
@@ -80,13 +80,32 @@ struct EventStreamController {
                     Task { await hub.unsubscribe(id, mxUserGUID: mxUserGUID) }
                 }
             } catch {
-                logger.debug("Event stream ended", metadata: ["error.type": "\(type(of: error))"])
+                logger.debug("Event stream ended", metadata: ["error.type": "\(type(of: error))", "request.id": "\(requestID)"])
             }
             await hub.unsubscribe(id, mxUserGUID: mxUserGUID)
         }
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    private func open(_ request: Request) async throws -> OpenedStream {
+        let subject = try await caller(request)
+        let lastEventID = try Self.lastEventID(request)
+        let mxUserGUID = try await provisioner.user(subject: subject).mxUserGUID
+        let (id, signals) = await hub.subscribe(mxUserGUID: mxUserGUID)
+        do {
+            let start: Int64
+            if let lastEventID {
+                start = lastEventID
+            } else {
+                start = try await store.lastEventSequence(mxUserGUID: mxUserGUID)
+            }
+            return OpenedStream(mxUserGUID: mxUserGUID, id: id, signals: signals, start: start)
+        } catch {
+            await hub.unsubscribe(id, mxUserGUID: mxUserGUID)
+            throw error
+        }
     }
 
     /// Writes every stored event after `sequence`; returns the last sequence written.

@@ -16,7 +16,7 @@ final class OversizedHeadersHandler: ChannelInboundHandler, RemovableChannelHand
             context.fireErrorCaught(error)
             return
         }
-        let requestID = ErrorMiddleware.newRequestID()
+        let requestID = RequestID.new()
         let body = ByteBuffer(
             string:
                 #"{"error":{"code":"headers_too_large","message":"The request headers are larger than this server accepts.","request_id":"\#(requestID)"}}"#

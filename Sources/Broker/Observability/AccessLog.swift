@@ -8,32 +8,29 @@ import Synchronization
 /// One log line per request: method, route template (never the raw path, which holds guids and
 /// query strings), status, latency, request id and — for authenticated calls — a keyed hash of
 /// the caller, so a user's requests can be followed without their id in the logs.
-struct AccessLogMiddleware: RouterMiddleware {
-    typealias Context = BrokerRequestContext
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
-        let caller = CallerNote()
-        context.caller = caller
-        let started = ContinuousClock.now
-        let response = try await next(request, context)
-        let route = context.endpointPath ?? "NotFound"
+enum AccessLog {
+    static func write(
+        _ request: Request,
+        route: String,
+        response: Response,
+        duration: Duration,
+        caller: CallerNote,
+        logger: Logger
+    ) {
         let level: Logger.Level = route == "/healthz" || route == "/readyz" || route == "/metrics" ? .debug : .info
-        guard context.logger.logLevel <= level else { return response }
-        let elapsed = ContinuousClock.now - started
-        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        guard logger.logLevel <= level else { return }
+        let microseconds = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
         var metadata: Logger.Metadata = [
             "http.method": "\(request.method.rawValue)", "http.route": "\(route)", "http.status": "\(response.status.code)",
             "http.duration_ms": "\(microseconds / 1000).\(String(microseconds % 1000 + 1000).dropFirst())",
             "request.id": "\(response.headers[.requestID] ?? "")",
         ]
         if let hash = caller.subjectHash { metadata["user.hash"] = "\(hash)" }
-        context.logger.log(level: level, "Request", metadata: metadata)
-        return response
+        logger.log(level: level, "Request", metadata: metadata)
     }
 }
 
-/// What inner middleware learns about the caller, for the access log written on the way out.
+/// What later middleware learns about the caller, for the access log written on the way out.
 final class CallerNote: Sendable {
     private let hash = Mutex<String?>(nil)
 

@@ -1,0 +1,55 @@
+import Hummingbird
+import Logging
+
+/// What every request passes through: a request id, errors turned into the JSON error shape (so
+/// no input can end in a crash or an HTML page), CORS for the allowed origins, the request
+/// metrics and the access log line.
+///
+/// It is one middleware rather than one per concern because each middleware is an async frame
+/// on the connection's task, and that task keeps the memory of its deepest call for as long as
+/// the connection lives: an open event stream holds it for hours.
+struct EdgeMiddleware: RouterMiddleware {
+    typealias Context = BrokerRequestContext
+
+    let cors: CORSPolicy
+    let metrics: BrokerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var context = context
+        let caller = CallerNote()
+        context.caller = caller
+        let requestID = RequestID.usable(request.headers[.requestID]) ?? RequestID.new()
+        context.requestID = requestID
+        context.logger[metadataKey: "request.id"] = .string(requestID)
+        let origin = cors.allowedOrigin(of: request)
+        var response: Response
+        if let origin, CORSPolicy.isPreflight(request) {
+            response = CORSPolicy.preflightResponse(origin: origin)
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch {
+                response = Self.errorResponse(error, requestID: requestID, logger: context.logger)
+            }
+        }
+        response.headers[.requestID] = requestID
+        if let origin { CORSPolicy.allow(origin, in: &response) }
+        let duration = ContinuousClock.now - started
+        let route = context.endpointPath ?? "NotFound"
+        metrics.recordRequest(route: route, method: request.method.rawValue, status: Int(response.status.code), duration: duration)
+        AccessLog.write(request, route: route, response: response, duration: duration, caller: caller, logger: context.logger)
+        return response
+    }
+
+    private static func errorResponse(_ error: any Error, requestID: String, logger: Logger) -> Response {
+        let brokerError = BrokerError(describing: error)
+        if brokerError.status.code >= 500 {
+            logger.error(
+                "Request failed",
+                metadata: ["error.code": "\(brokerError.code)", "error.type": "\(String(reflecting: type(of: error)))"]
+            )
+        }
+        return brokerError.response(requestID: requestID)
+    }
+}
