@@ -192,13 +192,10 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
 
     /// A `GET` of `path` (its components are percent-encoded), answered with MX's body as sent
     /// once it is known to be JSON (else ``MXError/invalidResponse`` is thrown).
+    ///
+    /// The body is checked once per call to MX, however many identical reads joined it.
     public func get(_ path: [String], query: [(String, String)] = []) async throws -> MXResponse {
-        let response = try await send(.GET, path, query: query)
-        guard JSONSyntax.isValid(response.body) else {
-            logger.warning("MX answered with a body that is not JSON", metadata: ["mx.request.path": "\(Self.pathTemplate(path))"])
-            throw MXError.invalidResponse
-        }
-        return response
+        try await send(.GET, path, query: query, body: nil, headers: [], requiringJSON: true)
     }
 
     // MARK: Transport
@@ -214,6 +211,17 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         query: [(String, String)] = [],
         body: ByteBuffer? = nil,
         headers extraHeaders: [(String, String)] = []
+    ) async throws -> MXResponse {
+        try await send(method, path, query: query, body: body, headers: extraHeaders, requiringJSON: false)
+    }
+
+    private func send(
+        _ method: HTTPMethod,
+        _ path: [String],
+        query: [(String, String)],
+        body: ByteBuffer?,
+        headers extraHeaders: [(String, String)],
+        requiringJSON: Bool
     ) async throws -> MXResponse {
         guard let base = configuration.baseURL.value else { throw MXError.unreachable }
         var request = HTTPClientRequest(url: base + Self.encodedPath(path) + Self.encodedQuery(query))
@@ -231,12 +239,19 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         }
         let endpoint = Self.pathTemplate(path)
         guard method == .GET else { return try await attempt(request, endpoint: endpoint) }
-        let key = ([request.url] + extraHeaders.map { "\($0.0): \($0.1)" }).joined(separator: "\n")
+        let key = ([request.url, requiringJSON ? "json" : "any"] + extraHeaders.map { "\($0.0): \($0.1)" }).joined(separator: "\n")
         let read = request
         return try await inFlightReads.run(
             key: key,
             joined: { metrics.recordJoined(endpoint: endpoint) },
-            operation: { try await self.attemptWithRetries(read, endpoint: endpoint) }
+            operation: {
+                let response = try await self.attemptWithRetries(read, endpoint: endpoint)
+                guard !requiringJSON || JSONSyntax.isValid(response.body) else {
+                    self.logger.warning("MX answered with a body that is not JSON", metadata: ["mx.request.path": "\(endpoint)"])
+                    throw MXError.invalidResponse
+                }
+                return response
+            }
         )
     }
 
