@@ -27,7 +27,7 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
     private let metrics: MXClientMetrics
     private let breaker: CircuitBreaker
     private let concurrency: ConcurrencyLimit
-    private let inFlightReads = InFlightReads()
+    private let inFlightReads = InFlightCalls<MXResponse>()
 
     /// A client whose copies share one circuit breaker, concurrency limit and set of reads in flight.
     ///
@@ -196,6 +196,12 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
     /// The body is checked once per call to MX, however many identical reads joined it.
     public func get(_ path: [String], query: [(String, String)] = []) async throws -> MXResponse {
         try await send(.GET, path, query: query, body: nil, headers: [], requiringJSON: true)
+    }
+
+    /// Counts a read of `path` that took the answer of an identical read in flight instead of
+    /// calling MX, for callers that share reads above the client (as reported for its own).
+    public func recordSharedRead(_ path: [String]) {
+        metrics.recordJoined(endpoint: Self.pathTemplate(path))
     }
 
     // MARK: Transport

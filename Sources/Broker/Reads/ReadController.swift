@@ -15,6 +15,14 @@ struct ReadController {
     let provisioner: UserProvisioner
     let mx: MXClient
     let cache: ReadCache
+    /// Identical misses in flight share one MX read and one fingerprint of its body.
+    private let misses = InFlightCalls<CacheableAnswer>()
+
+    init(provisioner: UserProvisioner, mx: MXClient, cache: ReadCache) {
+        self.provisioner = provisioner
+        self.mx = mx
+        self.cache = cache
+    }
 
     /// One read route: the broker path, the MX path below `/users/{guid}`, and what it lists.
     private struct Route {
@@ -87,8 +95,15 @@ struct ReadController {
         case .hit(let answer):
             return answer.response(to: request)
         case .miss(let miss):
-            let fromMX = try await mx.get(mxPath, query: mxQuery)
-            return cache.store(fromMX.body, mxUserGUID: mxUserGUID, key: key, miss: miss).response(to: request)
+            let answer = try await misses.run(
+                key: key,
+                joined: { [mx] in mx.recordSharedRead(mxPath) },
+                operation: { [mx, cache] in
+                    let fromMX = try await mx.get(mxPath, query: mxQuery)
+                    return cache.store(fromMX.body, mxUserGUID: mxUserGUID, key: key, miss: miss)
+                }
+            )
+            return answer.response(to: request)
         }
     }
 

@@ -1,20 +1,22 @@
 import Synchronization
 
-/// Shares one MX call among identical `GET`s that arrive while it is in flight.
+/// Shares one call among identical ones that arrive while it is in flight.
 ///
-/// The key is the full request URL, which for user data begins with the user's own guid, so
-/// only a user's identical reads are ever joined.
-final class InFlightReads: Sendable {
-    private let calls = Mutex<[String: Task<MXResponse, any Error>]>([:])
+/// The MX client keys its reads by the full request URL, which for user data begins with the
+/// user's own guid, so only a user's identical reads are ever joined.
+public final class InFlightCalls<Value: Sendable>: Sendable {
+    private let calls = Mutex<[String: Task<Value, any Error>]>([:])
+
+    public init() {}
 
     /// The answer of the call in flight for `key`, or of `operation` started now.
     ///
     /// `joined` is told when the answer comes from a call already in flight.
-    func run(
+    public func run(
         key: String,
-        joined: @Sendable () -> Void,
-        operation: @escaping @Sendable () async throws -> MXResponse
-    ) async throws -> MXResponse {
+        joined: @Sendable () -> Void = {},
+        operation: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
         let (call, started) = calls.withLock { calls in
             if let running = calls[key] { return (running, false) }
             let call = Task { try await operation() }
