@@ -178,7 +178,7 @@ func buildApplication(
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [ReceiveBufferSizing(), OversizedHeadersHandler()],
+                additionalChannelHandlers: [ReceiveBufferSizing(), ShutdownNotice { Task { await hub.close() } }, OversizedHeadersHandler()],
                 idleTimeout: .nanoseconds(
                     configuration.idleTimeout.components.seconds * 1_000_000_000 + configuration.idleTimeout.components.attoseconds / 1_000_000_000
                 ),

@@ -130,6 +130,10 @@ actor EventHub {
 }
 
 /// Closes the hub's streams when the application shuts down, so open SSE responses end.
+///
+/// The server shuts down before the other services and waits for responses in progress, so
+/// its connections close the hub first, as soon as they hear of the shutdown (``ShutdownNotice``);
+/// this service closes it when no connection was open to do so.
 struct EventHubService: Service, CustomStringConvertible {
     var description: String { "EventHubService" }
 

@@ -4,7 +4,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import ServiceLifecycle
 
 /// `GET /v1/events`: the caller's events as Server-Sent Events, and `POST /v1/events/token`.
 ///
@@ -62,23 +61,19 @@ struct EventStreamController {
         let body = ResponseBody { writer in
             var last = start
             do {
-                try await withGracefulShutdownHandler {
-                    try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
-                    last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
-                    for await signal in signals {
-                        switch signal {
-                        case .newEvents:
-                            last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
-                        case .heartbeat:
-                            last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
-                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                        }
+                try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
+                last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
+                for await signal in signals {
+                    switch signal {
+                    case .newEvents:
+                        last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
+                    case .heartbeat:
+                        last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     }
-                    try await writer.write(ByteBuffer(string: "retry: 1000\n: server shutting down; reconnect\n\n"))
-                    try await writer.finish(nil)
-                } onGracefulShutdown: {
-                    Task { await hub.unsubscribe(id, mxUserGUID: mxUserGUID) }
                 }
+                try await writer.write(ByteBuffer(string: "retry: 1000\n: server shutting down; reconnect\n\n"))
+                try await writer.finish(nil)
             } catch {
                 logger.debug("Event stream ended", metadata: ["error.type": "\(type(of: error))", "request.id": "\(requestID)"])
             }
