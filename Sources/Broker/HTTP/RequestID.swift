@@ -13,9 +13,28 @@ enum RequestID {
         return value
     }
 
+    /// A random (version 4) UUID in lowercase, written without Foundation's formatter, which
+    /// goes through `printf` on every request.
     static func new() -> String {
-        UUID().uuidString.lowercased()
+        var random = SystemRandomNumberGenerator()
+        let high = (random.next() as UInt64) & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000
+        let low = (random.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var position = 0
+            for nibble in 0..<32 {
+                if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
+                    text[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                let word = nibble < 16 ? high : low
+                text[position] = hexDigits[Int(truncatingIfNeeded: word >> UInt64(60 - 4 * (nibble % 16))) & 0xF]
+                position += 1
+            }
+            return position
+        }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 extension HTTPField.Name {
