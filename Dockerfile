@@ -18,6 +18,9 @@ COPY Public /usr/share/connect-broker/Public
 USER broker
 WORKDIR /data
 ENV HOST=0.0.0.0 PORT=8080 DATA_DIR=/data DEMO_DIR=/usr/share/connect-broker/Public
+# Two malloc arenas rather than glibc's one per busy thread: memory freed after a burst of load
+# is reused instead of staying spread over many arenas (15 MB less after the benchmark's cases).
+ENV MALLOC_ARENA_MAX=2
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
