@@ -51,6 +51,9 @@ struct ClientLimitsTests {
             #expect(refused.status == .requestHeaderFieldsTooLarge)
             #expect(refused.errorCode == "headers_too_large")
             #expect(try await broker.send(.get, "/healthz", headers: [HTTPField.Name("X-Padding")!: "small"]).status == .ok)
+            let larger = String(repeating: "b", count: 3000)
+            let read = try await broker.send(.get, "/healthz", headers: [HTTPField.Name("X-Padding")!: larger])
+            #expect(read.status == .ok, "headers larger than a connection's first 1 KB receive buffer, within the limit")
         }
     }
 
