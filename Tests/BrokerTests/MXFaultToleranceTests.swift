@@ -77,14 +77,16 @@ struct MXFaultToleranceTests {
 
     @Test("a slow MX is answered with 504 at the deadline, without a retry")
     func slowMX() async throws {
-        try await withBroker(Self.environment(["MX_TIMEOUT_SECONDS": "0.5"])) { broker async throws in
+        // The deadline leaves the set-up calls room on a loaded machine while the test runs in
+        // parallel with the others; the read is held well past it.
+        try await withBroker(Self.environment(["MX_TIMEOUT_SECONDS": "1"])) { broker async throws in
             _ = try await broker.mintWidgetURL(as: "alice")
-            try await broker.injectFaults(#"[{"path":"/users/*/accounts","kind":"latency","latency_ms":1500}]"#)
+            try await broker.injectFaults(#"[{"path":"/users/*/accounts","kind":"latency","latency_ms":4000}]"#)
             let started = ContinuousClock.now
             let response = try await broker.send(.get, "/v1/accounts", as: "alice")
             #expect(response.status == .gatewayTimeout)
             #expect(response.errorCode == "mx_timeout")
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(3))
             #expect(try await broker.faultReport().first?["matched"] as? Int == 1)
         }
     }
