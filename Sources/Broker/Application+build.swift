@@ -3,6 +3,7 @@ import BrokerStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MXPlatform
 import MXSandbox
@@ -92,7 +93,8 @@ func buildApplication(
     }
 
     let router = Router(context: BrokerRequestContext.self)
-    router.add(middleware: EdgeMiddleware(cors: CORSPolicy(allowedOrigins: Set(configuration.corsAllowedOrigins)), metrics: metrics))
+    let edge = Edge(cors: CORSPolicy(allowedOrigins: Set(configuration.corsAllowedOrigins)), metrics: metrics)
+    router.add(middleware: EdgeMiddleware(edge: edge))
     router.get("healthz") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
     }
@@ -126,10 +128,11 @@ func buildApplication(
             .addRoutes(to: router.group("v1/sandbox"))
         addDemoSite(to: router, configuration: configuration, logger: logger)
     }
-    let streams = router.group("v1")
-    let api = router.group("v1")
-        .add(middleware: AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret.value)))
-        .add(middleware: RateLimitMiddleware(limits: configuration.rateLimits))
+    let apiPath = "v1"
+    let streams = router.group(RouterPath(apiPath))
+    let authentication = AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret.value))
+    let rateLimits = RateLimitMiddleware(limits: configuration.rateLimits)
+    let api = router.group(RouterPath(apiPath)).add(middleware: authentication).add(middleware: rateLimits)
     WidgetURLController(
         provisioner: provisioner,
         mx: mx,
@@ -137,7 +140,19 @@ func buildApplication(
         maxBodyBytes: configuration.maxBodyBytes
     )
     .addRoutes(to: api)
-    ReadController(provisioner: provisioner, mx: mx, cache: readCache).addRoutes(to: api)
+    let reads = ReadController(provisioner: provisioner, mx: mx, cache: readCache)
+    reads.addRoutes(to: api)
+    let cacheHits =
+        readCache.isEnabled
+        ? CacheHitResponder(
+            mountPath: apiPath,
+            edge: edge,
+            verifier: verifier,
+            hasher: authentication.hasher,
+            limits: rateLimits,
+            reads: reads,
+            logger: logger
+        ) : nil
     MembersController(
         provisioner: provisioner,
         store: store,
@@ -174,21 +189,22 @@ func buildApplication(
     }
 
     registeredRoutes(router.routes)
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [ReceiveBufferSizing(), ShutdownNotice { Task { await hub.close() } }, OversizedHeadersHandler()],
+        idleTimeout: .nanoseconds(
+            configuration.idleTimeout.components.seconds * 1_000_000_000 + configuration.idleTimeout.components.attoseconds / 1_000_000_000
+        ),
+        httpDecoderConfiguration: .init(
+            maxHeaderFieldSize: configuration.maxHeaderBytes,
+            maxHeaderListSize: configuration.maxHeaderBytes,
+            maxHeaderFieldCount: 100
+        )
+    )
     var app = Application(
         router: router,
-        server: .http1(
-            configuration: .init(
-                additionalChannelHandlers: [ReceiveBufferSizing(), ShutdownNotice { Task { await hub.close() } }, OversizedHeadersHandler()],
-                idleTimeout: .nanoseconds(
-                    configuration.idleTimeout.components.seconds * 1_000_000_000 + configuration.idleTimeout.components.attoseconds / 1_000_000_000
-                ),
-                httpDecoderConfiguration: .init(
-                    maxHeaderFieldSize: configuration.maxHeaderBytes,
-                    maxHeaderListSize: configuration.maxHeaderBytes,
-                    maxHeaderFieldCount: 100
-                )
-            )
-        ),
+        server: HTTPServerBuilder { responder in
+            BrokerHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: http1), cacheHits: cacheHits)
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         onServerRunning: { channel in
             let address = ListeningAddress(channel.localAddress)

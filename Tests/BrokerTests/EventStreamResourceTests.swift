@@ -33,7 +33,7 @@ struct EventStreamResourceTests {
             logger: Logger(label: "events")
         )
         let router = Router(context: BrokerRequestContext.self)
-        router.add(middleware: EdgeMiddleware(cors: CORSPolicy(allowedOrigins: []), metrics: BrokerMetrics()))
+        router.add(middleware: EdgeMiddleware(edge: Edge(cors: CORSPolicy(allowedOrigins: []), metrics: BrokerMetrics())))
         controller.addRoutes(stream: router.group("v1"), authenticated: router.group("v1"))
         try await Application(router: router).test(.live) { client async throws in
             let token = try await DevTokenSigner(secret: testSecret).token(subject: "alice", lifetime: 60)

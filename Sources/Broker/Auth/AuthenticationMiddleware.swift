@@ -13,17 +13,23 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization] else {
             throw BrokerError.unauthorized("missing_token", "A bearer token is required (Authorization: Bearer <token>).")
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        guard let token = Self.bearerToken(in: header) else {
             throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme: Authorization: Bearer <token>.")
         }
         var context = context
-        let caller = try await verifier.caller(of: String(parts[1].trimmingOptionalWhitespace))
+        let caller = try await verifier.caller(of: token)
         let hash = hasher.hash(caller.subject)
         context.subject = caller.subject
         context.profile = caller.profile
         context.caller?.record(subjectHash: hash)
         context.logger[metadataKey: "user.hash"] = .string(hash)
         return try await next(request, context)
+    }
+
+    /// The token of an `Authorization` header value in the Bearer scheme; `nil` for any other.
+    static func bearerToken(in header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1].trimmingOptionalWhitespace)
     }
 }

@@ -66,12 +66,17 @@ public struct TokenVerifier: Sendable {
         try await caller(of: token).subject
     }
 
+    /// The caller of a token verified earlier and still remembered; `nil` for any other token.
+    func rememberedCaller(of token: String) -> VerifiedCaller? {
+        verified.value(for: token)
+    }
+
     /// The caller of a valid token, or a 401 ``BrokerError`` saying what is wrong with it.
     ///
     /// A token verified once is remembered (at most five minutes, never past its expiry), so a
     /// client reusing its token is not verified again on every request.
     func caller(of token: String) async throws(BrokerError) -> VerifiedCaller {
-        if let caller = verified.value(for: token) { return caller }
+        if let caller = rememberedCaller(of: token) { return caller }
         let claims: AppTokenClaims
         do {
             claims = try await keys.verify(token, as: AppTokenClaims.self)

@@ -31,17 +31,23 @@ final class CacheableAnswer: Sendable {
 
     /// The response to `request`: 304, gzip or plain, with `ETag` and `Vary: Accept-Encoding`.
     func response(to request: Request) -> Response {
+        reply(to: request).response
+    }
+
+    /// The response to `request`, with the bytes its body holds (none for a 304).
+    func reply(to request: Request) -> (response: Response, body: ByteBuffer?) {
         var headers = self.headers
         headers[.eTag] = etag
         headers[.vary] = "Accept-Encoding"
         if Self.matches(request.headers[values: .ifNoneMatch], etag: etag) {
-            return Response(status: .notModified, headers: headers)
+            return (Response(status: .notModified, headers: headers), nil)
         }
+        var body = self.body
         if body.readableBytes >= Self.compressionThreshold, Self.acceptsGzip(request.headers[values: .acceptEncoding]), let compressed = gzip() {
             headers[.contentEncoding] = "gzip"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: compressed))
+            body = compressed
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        return (Response(status: .ok, headers: headers, body: .init(byteBuffer: body)), body)
     }
 
     /// The body in gzip, compressed once and kept.

@@ -11,18 +11,17 @@ import Logging
 struct EdgeMiddleware: RouterMiddleware {
     typealias Context = BrokerRequestContext
 
-    let cors: CORSPolicy
-    let metrics: BrokerMetrics
+    let edge: Edge
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         var context = context
         let caller = CallerNote()
         context.caller = caller
-        let requestID = RequestID.usable(request.headers[.requestID]) ?? RequestID.new()
+        let requestID = Edge.requestID(of: request)
         context.requestID = requestID
         context.logger[metadataKey: "request.id"] = .string(requestID)
-        let origin = cors.allowedOrigin(of: request)
+        let origin = edge.cors.allowedOrigin(of: request)
         var response: Response
         if let origin, CORSPolicy.isPreflight(request) {
             response = CORSPolicy.preflightResponse(origin: origin)
@@ -33,12 +32,16 @@ struct EdgeMiddleware: RouterMiddleware {
                 response = Self.errorResponse(error, requestID: requestID, logger: context.logger)
             }
         }
-        response.headers[.requestID] = requestID
-        if let origin { CORSPolicy.allow(origin, in: &response) }
-        let duration = ContinuousClock.now - started
-        let route = context.endpointPath ?? "NotFound"
-        metrics.recordRequest(route: route, method: request.method.rawValue, status: Int(response.status.code), duration: duration)
-        AccessLog.write(request, route: route, response: response, duration: duration, caller: caller, logger: context.logger)
+        edge.finish(
+            &response,
+            to: request,
+            route: context.endpointPath ?? "NotFound",
+            requestID: requestID,
+            origin: origin,
+            started: started,
+            subjectHash: caller.subjectHash,
+            logger: context.logger
+        )
         return response
     }
 
@@ -51,5 +54,35 @@ struct EdgeMiddleware: RouterMiddleware {
             )
         }
         return brokerError.response(requestID: requestID)
+    }
+}
+
+/// The part of the edge every answer gets, whichever way it was made (router or
+/// ``CacheHitHandler``): the request id echoed, CORS, the request metrics and the access log.
+struct Edge: Sendable {
+    let cors: CORSPolicy
+    let metrics: BrokerMetrics
+
+    /// The client's `X-Request-Id` when usable, else a new one.
+    static func requestID(of request: Request) -> String {
+        RequestID.usable(request.headers[.requestID]) ?? RequestID.new()
+    }
+
+    /// Adds the request id and CORS headers to `response`, and counts and logs the request.
+    func finish(
+        _ response: inout Response,
+        to request: Request,
+        route: String,
+        requestID: String,
+        origin: String?,
+        started: ContinuousClock.Instant,
+        subjectHash: String?,
+        logger: Logger
+    ) {
+        response.headers[.requestID] = requestID
+        if let origin { CORSPolicy.allow(origin, in: &response) }
+        let duration = ContinuousClock.now - started
+        metrics.recordRequest(route: route, method: request.method.rawValue, status: Int(response.status.code), duration: duration)
+        AccessLog.write(request, route: route, response: response, duration: duration, subjectHash: subjectHash, logger: logger)
     }
 }

@@ -35,6 +35,11 @@ struct RateLimitMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// Takes one read from `subject`'s budget; false when it is used up (the router then answers 429).
+    func allowsRead(by subject: String) -> Bool {
+        reads?.take(subject) == nil
+    }
+
     private func classify(_ request: Request, context: Context) -> (String, TokenBuckets?) {
         switch (request.method, context.endpointPath) {
         case (.post, "/v1/widget_urls"): return ("widget URL", widgetURLs)

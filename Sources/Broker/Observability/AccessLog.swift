@@ -14,7 +14,7 @@ enum AccessLog {
         route: String,
         response: Response,
         duration: Duration,
-        caller: CallerNote,
+        subjectHash: String?,
         logger: Logger
     ) {
         let level: Logger.Level = route == "/healthz" || route == "/readyz" || route == "/metrics" ? .debug : .info
@@ -25,7 +25,7 @@ enum AccessLog {
             "http.duration_ms": "\(microseconds / 1000).\(String(microseconds % 1000 + 1000).dropFirst())",
             "request.id": "\(response.headers[.requestID] ?? "")",
         ]
-        if let hash = caller.subjectHash { metadata["user.hash"] = "\(hash)" }
+        if let subjectHash { metadata["user.hash"] = "\(subjectHash)" }
         logger.log(level: level, "Request", metadata: metadata)
     }
 }

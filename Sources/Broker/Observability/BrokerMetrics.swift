@@ -55,7 +55,17 @@ final class BrokerMetrics: Sendable {
         )
     }
 
+    private static var earlyAnswers: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "read_cache_early_answers",
+            unitName: "total",
+            helpText: "Cached reads answered on the connection's event loop, before the router."
+        )
+    }
+    private let earlyAnswers: Prometheus.Counter
+
     init() {
+        earlyAnswers = registry.makeCounter(descriptor: Self.earlyAnswers, labels: [])
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = Self.latencyBuckets
         self.factory = factory
@@ -89,6 +99,11 @@ final class BrokerMetrics: Sendable {
         }
         metrics.count.increment()
         metrics.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Counts a cached read answered before the router (also counted as a request).
+    func recordEarlyAnswer() {
+        earlyAnswers.increment()
     }
 
     /// The exposition text, with gauges read now: inbox depth by status and open streams.

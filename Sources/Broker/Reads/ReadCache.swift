@@ -42,7 +42,8 @@ final class ReadCache: Sendable {
         self.maxBytes = maxBytes
     }
 
-    private var isEnabled: Bool { ttl > .zero && maxBytes > 0 }
+    /// Whether anything is kept at all.
+    var isEnabled: Bool { ttl > .zero && maxBytes > 0 }
 
     func lookup(mxUserGUID: String, key: String, now: ContinuousClock.Instant = .now) -> Lookup {
         guard isEnabled else { return .miss(Miss(startedAt: now)) }

@@ -24,39 +24,59 @@ struct ReadController {
         self.cache = cache
     }
 
-    /// One read route: the broker path, the MX path below `/users/{guid}`, and what it lists.
-    private struct Route {
-        let path: RouterPath
-        let mxPath: [Segment]
+    /// One read route: its path below the API's mount point, which is also the MX path below
+    /// `/users/{guid}`, and what it lists.
+    struct Route: Sendable {
+        let segments: [Segment]
         /// The collection key of a list (`accounts`), or `nil` for a single object.
         let listKey: String?
         let hasDates: Bool
 
-        enum Segment {
+        enum Segment: Sendable {
             case literal(String)
             case parameter(String)
         }
+
+        /// The path as the router takes it (`accounts/:account_guid`).
+        var routerPath: String {
+            segments.map { segment in
+                switch segment {
+                case .literal(let text): text
+                case .parameter(let name): ":" + name
+                }
+            }
+            .joined(separator: "/")
+        }
+
+        /// The parameters of `components` (a path's, below the mount point) when they are
+        /// exactly this route's; `nil` when they are not.
+        func parameters(matching components: ArraySlice<Substring>) -> [String: Substring]? {
+            guard components.count == segments.count else { return nil }
+            var parameters: [String: Substring] = [:]
+            for (segment, component) in zip(segments, components) {
+                switch segment {
+                case .literal(let text):
+                    guard component == text else { return nil }
+                case .parameter(let name):
+                    parameters[name] = component
+                }
+            }
+            return parameters
+        }
     }
 
-    private static let routes: [Route] = [
-        Route(path: "accounts", mxPath: [.literal("accounts")], listKey: "accounts", hasDates: false),
-        Route(path: "accounts/:account_guid", mxPath: [.literal("accounts"), .parameter("account_guid")], listKey: nil, hasDates: false),
+    static let routes: [Route] = [
+        Route(segments: [.literal("accounts")], listKey: "accounts", hasDates: false),
+        Route(segments: [.literal("accounts"), .parameter("account_guid")], listKey: nil, hasDates: false),
+        Route(segments: [.literal("members"), .parameter("member_guid"), .literal("accounts")], listKey: "accounts", hasDates: false),
+        Route(segments: [.literal("transactions")], listKey: "transactions", hasDates: true),
         Route(
-            path: "members/:member_guid/accounts",
-            mxPath: [.literal("members"), .parameter("member_guid"), .literal("accounts")],
-            listKey: "accounts",
-            hasDates: false
-        ),
-        Route(path: "transactions", mxPath: [.literal("transactions")], listKey: "transactions", hasDates: true),
-        Route(
-            path: "accounts/:account_guid/transactions",
-            mxPath: [.literal("accounts"), .parameter("account_guid"), .literal("transactions")],
+            segments: [.literal("accounts"), .parameter("account_guid"), .literal("transactions")],
             listKey: "transactions",
             hasDates: true
         ),
         Route(
-            path: "members/:member_guid/transactions",
-            mxPath: [.literal("members"), .parameter("member_guid"), .literal("transactions")],
+            segments: [.literal("members"), .parameter("member_guid"), .literal("transactions")],
             listKey: "transactions",
             hasDates: true
         ),
@@ -64,33 +84,50 @@ struct ReadController {
 
     func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
         for route in Self.routes {
-            group.get(route.path) { request, context in
+            group.get(RouterPath(route.routerPath)) { request, context in
                 try await read(route, request: request, context: context)
             }
         }
     }
 
-    private func read(_ route: Route, request: Request, context: BrokerRequestContext) async throws -> Response {
-        let subject = try context.requireSubject()
+    /// What a read asks of MX below the user's own path, and the query it sends.
+    private struct Target {
+        let path: [String]
+        let query: ReadQuery
+        let mxQuery: [(String, String)]
+
+        func mxPath(of mxUserGUID: String) -> [String] { ["users", mxUserGUID] + path }
+
+        /// The key of its answer in the ``ReadCache``.
+        func key(of mxUserGUID: String) -> String {
+            mxPath(of: mxUserGUID).joined(separator: "/") + "?" + mxQuery.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        }
+    }
+
+    private func target(_ route: Route, request: Request, parameter: (String) -> Substring?) throws -> Target {
         let query = try ReadQuery(request, dates: route.hasDates)
         var path: [String] = []
-        for segment in route.mxPath {
+        for segment in route.segments {
             switch segment {
             case .literal(let text):
                 path.append(text)
             case .parameter(let name):
-                let value = try context.parameters.require(name)
-                guard Identifier.isValid(value) else { throw BrokerError.notFound("No such object for this user.") }
-                path.append(value)
+                guard let value = parameter(name), Identifier.isValid(value) else { throw BrokerError.notFound("No such object for this user.") }
+                path.append(String(value))
             }
         }
+        return Target(path: path, query: query, mxQuery: query.mxQuery(version: mx.configuration.apiVersion))
+    }
+
+    private func read(_ route: Route, request: Request, context: BrokerRequestContext) async throws -> Response {
+        let subject = try context.requireSubject()
+        let target = try target(route, request: request) { context.parameters.get($0)?[...] }
         guard let mxUserGUID = try await provisioner.existingMXUserGUID(subject: subject) else {
             guard let listKey = route.listKey else { throw BrokerError.notFound("No such object for this user.") }
-            return Self.emptyList(listKey, query: query)
+            return Self.emptyList(listKey, query: target.query)
         }
-        let mxPath = ["users", mxUserGUID] + path
-        let mxQuery = query.mxQuery(version: mx.configuration.apiVersion)
-        let key = mxPath.joined(separator: "/") + "?" + mxQuery.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        let mxPath = target.mxPath(of: mxUserGUID)
+        let key = target.key(of: mxUserGUID)
         switch cache.lookup(mxUserGUID: mxUserGUID, key: key) {
         case .hit(let answer):
             return answer.response(to: request)
@@ -99,12 +136,23 @@ struct ReadController {
                 key: key,
                 joined: { [mx] in mx.recordSharedRead(mxPath) },
                 operation: { [mx, cache] in
-                    let fromMX = try await mx.get(mxPath, query: mxQuery)
+                    let fromMX = try await mx.get(mxPath, query: target.mxQuery)
                     return cache.store(fromMX.body, mxUserGUID: mxUserGUID, key: key, miss: miss)
                 }
             )
             return answer.response(to: request)
         }
+    }
+
+    /// The cached answer to a read of `route` by `subject`, found without waiting: when the
+    /// caller's MX user is remembered and the cache holds a fresh answer. `nil` in every other
+    /// case (a bad query or guid included), all of which ``read(_:request:context:)`` handles.
+    func cachedAnswer(to request: Request, route: Route, parameters: [String: Substring], subject: String) -> CacheableAnswer? {
+        guard let mxUserGUID = provisioner.rememberedMXUserGUID(subject: subject),
+            let target = try? target(route, request: request, parameter: { parameters[$0] }),
+            case .hit(let answer) = cache.lookup(mxUserGUID: mxUserGUID, key: target.key(of: mxUserGUID))
+        else { return nil }
+        return answer
     }
 
     /// What MX would answer for a user with no data: an empty page.

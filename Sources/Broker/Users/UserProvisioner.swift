@@ -33,10 +33,15 @@ actor UserProvisioner {
 
     /// The caller's MX user guid, if they have an MX user (remembered for ten seconds).
     nonisolated func existingMXUserGUID(subject: String) async throws -> String? {
-        if let guid = knownGUIDs.value(for: subject) { return guid }
+        if let guid = rememberedMXUserGUID(subject: subject) { return guid }
         guard let user = try await store.user(subject: subject) else { return nil }
         knownGUIDs.set(user.mxUserGUID, for: subject, until: .now + .seconds(10))
         return user.mxUserGUID
+    }
+
+    /// The caller's MX user guid when it is remembered now, without asking the store.
+    nonisolated func rememberedMXUserGUID(subject: String) -> String? {
+        knownGUIDs.value(for: subject)
     }
 
     /// Forgets what was remembered of a subject whose user is being erased.

@@ -1,0 +1,27 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Hummingbird's HTTP/1 connection, with a ``CacheHitHandler`` in front of the router when
+/// cached reads are answered early.
+struct BrokerHTTP1Channel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+
+    let base: HTTP1Channel
+    let cacheHits: CacheHitResponder?
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            if let cacheHits {
+                let pipeline = channel.pipeline.syncOperations
+                let connectionState = try pipeline.handler(type: HTTPConnectionStateHandler.self)
+                try pipeline.addHandler(CacheHitHandler(responder: cacheHits), position: .after(connectionState))
+            }
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
