@@ -11,7 +11,10 @@ import NIOCore
 /// remembered, a read left in the caller's budget and a fresh cache entry — with the same
 /// checks, headers, metrics and access log line as the router. Any other request, including
 /// every one that ends in an error, is for the router.
-struct CacheHitResponder: Sendable {
+///
+/// One responder serves every connection; each connection's ``CacheHitHandler`` holds only a
+/// reference to it, which keeps what an open event stream costs small.
+final class CacheHitResponder: Sendable {
     private let mountPath: [Substring]
     private let routes: [(route: ReadController.Route, label: String)]
     private let edge: Edge
