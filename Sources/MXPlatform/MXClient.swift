@@ -117,9 +117,18 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         return try decode(MemberEnvelope.self, from: response).member
     }
 
-    /// Reads one member of a user (`GET /users/{user_guid}/members/{member_guid}`).
-    public func readMember(userGUID: String, memberGUID: String) async throws -> MXMember {
-        let response = try await send(.GET, ["users", userGUID, "members", memberGUID])
+    /// Reads one member of a user (`GET /users/{user_guid}/members/{member_guid}`); with
+    /// `notBefore`, never from an identical read that started before that instant.
+    public func readMember(userGUID: String, memberGUID: String, notBefore: ContinuousClock.Instant? = nil) async throws -> MXMember {
+        let response = try await send(
+            .GET,
+            ["users", userGUID, "members", memberGUID],
+            query: [],
+            body: nil,
+            headers: [],
+            requiringJSON: false,
+            notBefore: notBefore
+        )
         return try decode(MemberEnvelope.self, from: response).member
     }
 
@@ -193,9 +202,10 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
     /// A `GET` of `path` (its components are percent-encoded), answered with MX's body as sent
     /// once it is known to be JSON (else ``MXError/invalidResponse`` is thrown).
     ///
-    /// The body is checked once per call to MX, however many identical reads joined it.
-    public func get(_ path: [String], query: [(String, String)] = []) async throws -> MXResponse {
-        try await send(.GET, path, query: query, body: nil, headers: [], requiringJSON: true)
+    /// The body is checked once per call to MX, however many identical reads joined it. With
+    /// `notBefore`, an identical read that started before that instant is not joined.
+    public func get(_ path: [String], query: [(String, String)] = [], notBefore: ContinuousClock.Instant? = nil) async throws -> MXResponse {
+        try await send(.GET, path, query: query, body: nil, headers: [], requiringJSON: true, notBefore: notBefore)
     }
 
     /// Counts a read of `path` that took the answer of an identical read in flight instead of
@@ -218,7 +228,7 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         body: ByteBuffer? = nil,
         headers extraHeaders: [(String, String)] = []
     ) async throws -> MXResponse {
-        try await send(method, path, query: query, body: body, headers: extraHeaders, requiringJSON: false)
+        try await send(method, path, query: query, body: body, headers: extraHeaders, requiringJSON: false, notBefore: nil)
     }
 
     private func send(
@@ -227,7 +237,8 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         query: [(String, String)],
         body: ByteBuffer?,
         headers extraHeaders: [(String, String)],
-        requiringJSON: Bool
+        requiringJSON: Bool,
+        notBefore: ContinuousClock.Instant?
     ) async throws -> MXResponse {
         guard let base = configuration.baseURL.value else { throw MXError.unreachable }
         var request = HTTPClientRequest(url: base + Self.encodedPath(path) + Self.encodedQuery(query))
@@ -249,6 +260,7 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         let read = request
         return try await inFlightReads.run(
             key: key,
+            notBefore: notBefore,
             joined: { metrics.recordJoined(endpoint: endpoint) },
             operation: {
                 let response = try await self.attemptWithRetries(read, endpoint: endpoint)

@@ -161,3 +161,50 @@ struct ReadCacheEndToEndTests {
         }
     }
 }
+
+@Suite("Reads after a change")
+struct ReadsAfterAChangeTests {
+    @Test("a read begun after a webhook changed the user's data does not take the answer of one begun before", .timeLimit(.minutes(1)))
+    func readAfterWebhook() async throws {
+        try await withBroker(sandboxEnvironment(["MX_WEBHOOK_USERNAME": "mx", "MX_WEBHOOK_PASSWORD": "hook-secret"])) { broker async throws in
+            let member = try await broker.connectMember(as: "alice")
+            let users = try #require(try await broker.sandbox("/users")["users"] as? [[String: Any]])
+            let aliceGUID = try #require(users.first?["guid"] as? String)
+            let stream = try await broker.openEvents(as: "alice")
+            defer { stream.close() }
+            try await stream.wait { $0.contains { $0.comment == "connected" } }
+            try await broker.injectFaults(#"[{"path":"/users/*/accounts","kind":"latency","latency_ms":1500}]"#)
+
+            async let before = broker.send(.get, "/v1/accounts", as: "alice")
+            try await Task.sleep(for: .milliseconds(200))
+            let webhook = dataWebhook(type: "BALANCE", user: aliceGUID, member: member, completedAt: Int(Date().timeIntervalSince1970) + 1000)
+            #expect(try await broker.deliver(webhook, credentials: "mx:hook-secret").status == .noContent)
+            try await stream.wait { $0.contains { $0.event == "aggregation.completed" } }
+            let after = try await broker.send(.get, "/v1/accounts", as: "alice")
+
+            #expect(try await before.status == .ok && after.status == .ok)
+            #expect(try await broker.faultReport().first?["matched"] as? Int == 2, "the read after the change went to MX itself")
+        }
+    }
+
+    @Test("a relayed member event reads the member from MX anew, not from a read begun before it", .timeLimit(.minutes(1)))
+    func relayAfterRead() async throws {
+        let refusingSandboxWebhooks = sandboxEnvironment(["MX_WEBHOOK_USERNAME": "mx", "MX_WEBHOOK_PASSWORD": "not-the-sandbox-password"])
+        try await withBroker(refusingSandboxWebhooks) { broker async throws in
+            let member = try await broker.connectMember(as: "alice")
+            let users = try #require(try await broker.sandbox("/users")["users"] as? [[String: Any]])
+            let aliceGUID = try #require(users.first?["guid"] as? String)
+            try await broker.injectFaults(#"[{"path":"/users/*/members/*","kind":"latency","latency_ms":1000}]"#)
+
+            async let widget = broker.mintWidgetURL(as: "alice", #"{"current_member_guid":"\#(member)"}"#)
+            while try await broker.faultReport().first?["matched"] as? Int == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            let metadata = #"{"member_guid":"\#(member)","connection_status":6,"user_guid":"\#(aliceGUID)","session_guid":"ANS-1"}"#
+            let relay = #"{"type":"mx/connect/memberStatusUpdate","metadata":\#(metadata)}"#
+            let relayed = try await broker.relay(relay, as: "alice")
+            #expect(relayed.status == .accepted, "\(String(buffer: relayed.body))")
+            _ = try await widget
+            #expect(try await broker.metric("mx_coalesced_requests_total", "members") ?? 0 == 0, "the relay's refresh went to MX itself")
+            #expect(try await broker.faultReport().first?["matched"] as? Int == 2)
+        }
+    }
+}

@@ -15,9 +15,12 @@ final class ReadCache: Sendable {
         case miss(Miss)
     }
 
-    /// When a missed read started, so that a change meanwhile keeps its answer out of the cache.
+    /// When a missed read started, so that a change meanwhile keeps its answer out of the cache,
+    /// and when the user's data last changed before it.
     struct Miss: Sendable {
         fileprivate let startedAt: ContinuousClock.Instant
+        /// The user's last known change: the read needs an answer from MX read after it.
+        let userChangedAt: ContinuousClock.Instant?
     }
 
     private struct Slot {
@@ -46,12 +49,12 @@ final class ReadCache: Sendable {
     var isEnabled: Bool { ttl > .zero && maxBytes > 0 }
 
     func lookup(mxUserGUID: String, key: String, now: ContinuousClock.Instant = .now) -> Lookup {
-        guard isEnabled else { return .miss(Miss(startedAt: now)) }
-        return state.withLock { state in
-            guard let slot = state.users[mxUserGUID]?[key] else { return .miss(Miss(startedAt: now)) }
+        state.withLock { state in
+            let miss = Miss(startedAt: now, userChangedAt: state.changedAt[mxUserGUID])
+            guard isEnabled, let slot = state.users[mxUserGUID]?[key] else { return .miss(miss) }
             guard now - slot.entry.madeAt < ttl else {
                 Self.remove(key, of: mxUserGUID, from: &state)
-                return .miss(Miss(startedAt: now))
+                return .miss(miss)
             }
             state.uses += 1
             state.users[mxUserGUID]?[key]?.lastUsed = state.uses
@@ -76,9 +79,9 @@ final class ReadCache: Sendable {
         return entry
     }
 
-    /// Drops every entry of a user whose data changed.
+    /// Drops every entry of a user whose data changed, and notes when (kept ten minutes, also
+    /// when nothing is cached, for ``Miss/userChangedAt``).
     func invalidate(mxUserGUID: String, now: ContinuousClock.Instant = .now) {
-        guard isEnabled else { return }
         state.withLock { state in
             if let slots = state.users.removeValue(forKey: mxUserGUID) {
                 state.bytes -= slots.values.reduce(0) { $0 + $1.entry.size }

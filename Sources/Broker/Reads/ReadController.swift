@@ -134,9 +134,10 @@ struct ReadController {
         case .miss(let miss):
             let answer = try await misses.run(
                 key: key,
+                notBefore: miss.userChangedAt,
                 joined: { [mx] in mx.recordSharedRead(mxPath) },
                 operation: { [mx, cache] in
-                    let fromMX = try await mx.get(mxPath, query: target.mxQuery)
+                    let fromMX = try await mx.get(mxPath, query: target.mxQuery, notBefore: miss.userChangedAt)
                     return cache.store(fromMX.body, mxUserGUID: mxUserGUID, key: key, miss: miss)
                 }
             )

@@ -5,31 +5,39 @@ import Synchronization
 /// The MX client keys its reads by the full request URL, which for user data begins with the
 /// user's own guid, so only a user's identical reads are ever joined.
 public final class InFlightCalls<Value: Sendable>: Sendable {
-    private let calls = Mutex<[String: Task<Value, any Error>]>([:])
+    private struct Call {
+        let task: Task<Value, any Error>
+        let startedAt: ContinuousClock.Instant
+    }
+
+    private let calls = Mutex<[String: Call]>([:])
 
     public init() {}
 
     /// The answer of the call in flight for `key`, or of `operation` started now.
     ///
-    /// `joined` is told when the answer comes from a call already in flight.
+    /// A call that started before `notBefore` is not joined: a caller that knows of a change
+    /// made at that instant needs an answer read after it. `joined` is told when the answer
+    /// comes from a call already in flight.
     public func run(
         key: String,
+        notBefore: ContinuousClock.Instant? = nil,
         joined: @Sendable () -> Void = {},
         operation: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
-        let (call, started) = calls.withLock { calls in
-            if let running = calls[key] { return (running, false) }
-            let call = Task { try await operation() }
-            calls[key] = call
-            return (call, true)
+        let (task, started) = calls.withLock { calls in
+            if let running = calls[key], notBefore.map({ running.startedAt >= $0 }) ?? true { return (running.task, false) }
+            let task = Task { try await operation() }
+            calls[key] = Call(task: task, startedAt: .now)
+            return (task, true)
         }
         guard started else {
             joined()
-            return try await call.value
+            return try await task.value
         }
-        let result = await call.result
+        let result = await task.result
         calls.withLock { calls in
-            if calls[key] == call { calls[key] = nil }
+            if calls[key]?.task == task { calls[key] = nil }
         }
         return try result.get()
     }
