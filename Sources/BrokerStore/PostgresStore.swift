@@ -397,18 +397,27 @@ public final class PostgresStore: Store {
         return duplicates == 0 ? .accepted(id) : .duplicate(id)
     }
 
+    /// Due deliveries and expired leases are found apart, each through the (status,
+    /// next_attempt_at) index up to `limit`, so a claim costs the same however long the backlog.
     public func claimWebhooks(limit: Int, lease: TimeInterval, now: Date) async throws -> [InboxItem] {
         let stamp = now.timeIntervalSince1970
         return try await all(
             PostgresQuery(
                 unsafeSQL: """
-                    UPDATE webhook_inbox SET status = 'processing', attempts = attempts + 1, lease_expires_at = $1
-                    WHERE id IN (
-                        SELECT id FROM webhook_inbox
-                        WHERE (status = 'pending' AND next_attempt_at <= $2) OR (status = 'processing' AND lease_expires_at <= $2)
+                    WITH due AS (
+                        SELECT id, next_attempt_at FROM webhook_inbox
+                        WHERE status = 'pending' AND next_attempt_at <= $2
+                        ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED
+                    ), expired AS (
+                        SELECT id, next_attempt_at FROM webhook_inbox
+                        WHERE status = 'processing' AND lease_expires_at <= $2
+                        ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED
+                    ), claimed AS (
+                        SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM expired) AS candidates
                         ORDER BY next_attempt_at, id LIMIT $3
-                        FOR UPDATE SKIP LOCKED
                     )
+                    UPDATE webhook_inbox SET status = 'processing', attempts = attempts + 1, lease_expires_at = $1
+                    WHERE id IN (SELECT id FROM claimed)
                     RETURNING \(Self.inboxColumns)
                     """,
                 binds: binds(stamp + lease, stamp, limit)

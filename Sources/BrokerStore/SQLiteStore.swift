@@ -227,15 +227,24 @@ public final class SQLiteStore: Store {
     public func claimWebhooks(limit: Int, lease: TimeInterval, now: Date) async throws -> [InboxItem] {
         try await database.write { db in
             let stamp = now.timeIntervalSince1970
-            let ids = try Int64.fetchAll(
-                db,
-                sql: """
-                    SELECT id FROM webhook_inbox
-                    WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'processing' AND lease_expires_at <= ?)
-                    ORDER BY next_attempt_at, id LIMIT ?
-                    """,
-                arguments: [stamp, stamp, limit]
-            )
+            // Due deliveries and expired leases are looked up apart, each walking the
+            // (status, next_attempt_at) index in order and stopping at `limit`: one query with
+            // OR would read and sort every pending row, which makes a backlog drain slower the
+            // longer it is.
+            let candidates = try ["status = 'pending' AND next_attempt_at <= ?", "status = 'processing' AND lease_expires_at <= ?"]
+                .flatMap { condition in
+                    try Row.fetchAll(
+                        db,
+                        sql: "SELECT id, next_attempt_at FROM webhook_inbox WHERE \(condition) ORDER BY next_attempt_at, id LIMIT ?",
+                        arguments: [stamp, limit]
+                    )
+                }
+            let ids =
+                candidates
+                .map { (id: $0["id"] as Int64, dueAt: $0["next_attempt_at"] as Double) }
+                .sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+                .prefix(limit)
+                .map(\.id)
             guard !ids.isEmpty else { return [] }
             let list = ids.map(String.init).joined(separator: ",")
             try db.execute(

@@ -274,6 +274,24 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("a claim takes the earliest due first, expired leases and pending deliveries alike, up to its limit", arguments: StoreKind.available)
+    func claimOrder(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let now = Date()
+            guard case .accepted(let leased) = try await store.enqueueWebhook(Self.delivery("leased", at: now)) else { throw StoreTestFailure() }
+            #expect(try await store.claimWebhooks(limit: 1, lease: 60, now: now).map(\.id) == [leased])
+            var pending: [Int64] = []
+            for index in 0..<3 {
+                let delivery = Self.delivery("pending-\(index)", at: now.addingTimeInterval(Double(index + 1)))
+                guard case .accepted(let id) = try await store.enqueueWebhook(delivery) else { throw StoreTestFailure() }
+                pending.append(id)
+            }
+            let later = now.addingTimeInterval(61)
+            #expect(try await store.claimWebhooks(limit: 2, lease: 60, now: later).map(\.id) == [leased, pending[0]])
+            #expect(try await store.claimWebhooks(limit: 5, lease: 60, now: later).map(\.id) == [pending[1], pending[2]])
+        }
+    }
+
     @Test("concurrent claims never hand one delivery to two workers", arguments: StoreKind.available)
     func concurrentClaims(kind: StoreKind) async throws {
         try await withStore(kind) { store in
