@@ -23,7 +23,7 @@ func buildApplication(
     logger: Logger,
     registeredRoutes: ([Router<BrokerRequestContext>.RouteDescription]) -> Void
 ) async throws -> some ApplicationProtocol {
-    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    try DataDirectory.prepare(configuration.dataDirectory)
     let (store, storeService) = try makeStore(configuration: configuration, logger: logger)
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: makeHTTPClientConfiguration(configuration))
     let metrics = BrokerMetrics()
@@ -93,7 +93,7 @@ func buildApplication(
     }
 
     let router = Router(context: BrokerRequestContext.self)
-    let edge = Edge(cors: CORSPolicy(allowedOrigins: Set(configuration.corsAllowedOrigins)), metrics: metrics)
+    let edge = Edge(cors: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins), metrics: metrics)
     router.add(middleware: EdgeMiddleware(edge: edge))
     router.get("healthz") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
@@ -130,13 +130,13 @@ func buildApplication(
     }
     let apiPath = "v1"
     let streams = router.group(RouterPath(apiPath))
-    let authentication = AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret.value))
+    let authentication = AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret))
     let rateLimits = RateLimitMiddleware(limits: configuration.rateLimits)
     let api = router.group(RouterPath(apiPath)).add(middleware: authentication).add(middleware: rateLimits)
     WidgetURLController(
         provisioner: provisioner,
         mx: mx,
-        allowedRedirectPrefixes: configuration.allowedRedirectURLPrefixes,
+        allowedRedirects: configuration.allowedRedirects,
         maxBodyBytes: configuration.maxBodyBytes
     )
     .addRoutes(to: api)
@@ -166,7 +166,7 @@ func buildApplication(
     ConnectController(
         provisioner: provisioner,
         sync: sync,
-        allowedRedirectPrefixes: configuration.allowedRedirectURLPrefixes,
+        allowedRedirects: configuration.allowedRedirects,
         pollInterval: configuration.memberPollInterval,
         maxBodyBytes: configuration.maxBodyBytes
     )

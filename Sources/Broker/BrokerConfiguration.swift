@@ -43,7 +43,8 @@ import MXSandbox
 ///   `MX_USER_EMAIL_CLAIM` (`email`), `MX_USER_FIRST_NAME_CLAIM` (`given_name`) and
 ///   `MX_USER_LAST_NAME_CLAIM` (`family_name`); updated at MX when they change.
 /// - `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from browsers.
-/// - `ALLOWED_REDIRECT_URL_PREFIXES`: comma-separated prefixes a widget `client_redirect_url` may start with.
+/// - `ALLOWED_REDIRECT_URL_PREFIXES`: comma-separated https URLs (http only for loopback) a
+///   `client_redirect_url` must be under (see ``RedirectAllowList``).
 /// - `MEMBER_REFRESH_SECONDS` (default 60): how old the stored view of members may get before a
 ///   read goes to MX again.
 /// - `MEMBER_POLL_SECONDS` (default 3): how soon a connecting member, or one waiting for the
@@ -99,7 +100,8 @@ public struct BrokerConfiguration: Sendable {
     /// The token claims users' MX profiles are read from; nil when `MX_USER_PROFILE` is off.
     public var userProfileClaims: ProfileClaimNames?
     public var corsAllowedOrigins: [String]
-    public var allowedRedirectURLPrefixes: [String]
+    /// Where MX may send users back to after an OAuth bank's sign-in.
+    public var allowedRedirects: RedirectAllowList
     public var maxBodyBytes: Int
     public var demoDirectory: String
     public var logLevel: Logger.Level
@@ -208,7 +210,7 @@ public struct BrokerConfiguration: Sendable {
                 lastName: reader.string("MX_USER_LAST_NAME_CLAIM") ?? "family_name"
             ) : nil
         corsAllowedOrigins = reader.list("CORS_ALLOWED_ORIGINS")
-        allowedRedirectURLPrefixes = reader.list("ALLOWED_REDIRECT_URL_PREFIXES")
+        allowedRedirects = try RedirectAllowList(prefixes: reader.list("ALLOWED_REDIRECT_URL_PREFIXES"))
         maxBodyBytes = try reader.integer("MAX_BODY_BYTES", default: 65_536, range: 1024...(16 << 20))
         demoDirectory = reader.string("DEMO_DIR") ?? "./Public"
         logLevel = try reader.choice("LOG_LEVEL", default: .info)

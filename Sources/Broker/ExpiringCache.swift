@@ -1,9 +1,11 @@
+import MXPlatform
 import Synchronization
 
 /// A bounded map whose entries hold until a deadline each; when full, expired entries are
-/// dropped first, then everything.
+/// dropped first, then everything. Keys are compared by their bytes (``ByteKey``): they are
+/// tokens and subjects, text the caller chooses.
 final class ExpiringCache<Value: Sendable>: Sendable {
-    private let entries = Mutex<[String: (value: Value, until: ContinuousClock.Instant)]>([:])
+    private let entries = Mutex<[ByteKey: (value: Value, until: ContinuousClock.Instant)]>([:])
     private let capacity: Int
 
     init(capacity: Int = 10_000) {
@@ -11,7 +13,8 @@ final class ExpiringCache<Value: Sendable>: Sendable {
     }
 
     func value(for key: String, now: ContinuousClock.Instant = .now) -> Value? {
-        entries.withLock { entries in
+        let key = ByteKey(key)
+        return entries.withLock { entries in
             guard let entry = entries[key] else { return nil }
             guard entry.until > now else {
                 entries[key] = nil
@@ -22,6 +25,7 @@ final class ExpiringCache<Value: Sendable>: Sendable {
     }
 
     func set(_ value: Value, for key: String, until: ContinuousClock.Instant, now: ContinuousClock.Instant = .now) {
+        let key = ByteKey(key)
         entries.withLock { entries in
             if entries.count >= capacity, entries[key] == nil {
                 entries = entries.filter { $0.value.until > now }
@@ -32,6 +36,6 @@ final class ExpiringCache<Value: Sendable>: Sendable {
     }
 
     func remove(_ key: String) {
-        _ = entries.withLock { $0.removeValue(forKey: key) }
+        _ = entries.withLock { $0.removeValue(forKey: ByteKey(key)) }
     }
 }

@@ -12,7 +12,7 @@ public enum LocalSecret {
             let trimmed = existing.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.utf8.count >= 32 { return trimmed }
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try DataDirectory.prepare(directory)
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         guard FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
@@ -25,4 +25,16 @@ public enum LocalSecret {
     public static let developmentTokenSecretFile = "dev-jwt-secret"
     /// The file holding the generated key of MX user ids.
     public static let userIDSecretFile = "user-id-secret"
+}
+
+/// The broker's data folder (`DATA_DIR`): the SQLite file and generated secrets.
+public enum DataDirectory {
+    /// Creates the folder when it is missing, readable by the broker's user only (0700); an
+    /// existing folder is left as its owner set it.
+    public static func prepare(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+    }
 }

@@ -94,5 +94,12 @@ enum PostgresSchema {
             ]
         ),
         (version: "v4-user-profile", statements: ["ALTER TABLE users ADD COLUMN profile_digest text"]),
+        (
+            version: "v5-tombstones-per-user",
+            statements: [
+                "ALTER TABLE deleted_members DROP CONSTRAINT deleted_members_pkey",
+                "ALTER TABLE deleted_members ADD PRIMARY KEY (member_guid, mx_user_guid)",
+            ]
+        ),
     ]
 }

@@ -9,8 +9,13 @@ public final class SQLiteStore: Store {
     /// Webhook deliveries arriving together share one commit.
     private let inboxWrites: WriteBatcher<WebhookDelivery, EnqueueResult>
 
-    /// Opens (creating if needed) the database at `path`; its folder must exist.
+    /// Opens (creating if needed) the database at `path`; its folder must exist. A new file is
+    /// made readable by the broker's user only (0600), and SQLite gives its WAL and shared-memory
+    /// files the same mode.
     public init(path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -133,7 +138,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private static let memberUpsert = MemberUpsert.sql { _ in "?" }
+    private static let memberUpsert = MemberUpsert.sql { "?\($0)" }
 
     public func deleteMember(guid: String, mxUserGUID: String, events: [NewEvent]) async throws -> [StoredEvent]? {
         try await database.write { db in
@@ -486,6 +491,22 @@ enum SQLiteSchema {
         }
         migrator.registerMigration("v4-user-profile") { db in
             try db.execute(sql: "ALTER TABLE users ADD COLUMN profile_digest TEXT")
+        }
+        migrator.registerMigration("v5-tombstones-per-user") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE deleted_members_per_user (
+                        member_guid TEXT NOT NULL,
+                        mx_user_guid TEXT NOT NULL,
+                        deleted_at REAL NOT NULL,
+                        PRIMARY KEY (member_guid, mx_user_guid)
+                    );
+                    INSERT INTO deleted_members_per_user SELECT member_guid, mx_user_guid, deleted_at FROM deleted_members;
+                    DROP TABLE deleted_members;
+                    ALTER TABLE deleted_members_per_user RENAME TO deleted_members;
+                    CREATE INDEX deleted_members_by_user ON deleted_members (mx_user_guid);
+                    """
+            )
         }
         return migrator
     }

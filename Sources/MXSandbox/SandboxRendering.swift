@@ -120,10 +120,11 @@ struct SandboxPage {
         self.perPage = (1...maximum).contains(requested) ? requested : 25
     }
 
-    /// One page of `items`, and MX's `pagination` object.
+    /// One page of `items`, and MX's `pagination` object; a page past the end (however far) is empty.
     func slice<T>(_ items: [T]) -> (items: ArraySlice<T>, pagination: SandboxJSON) {
         let totalPages = items.isEmpty ? 1 : (items.count + perPage - 1) / perPage
-        let start = min((page - 1) * perPage, items.count)
+        let (skipped, overflowed) = (page - 1).multipliedReportingOverflow(by: perPage)
+        let start = overflowed ? items.count : min(skipped, items.count)
         let end = min(start + perPage, items.count)
         return (
             items[start..<end],

@@ -103,7 +103,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let configuration = try BrokerConfiguration(environment: ProcessInfo.processInfo.environment)
         let logger = makeLogger(level: configuration.logLevel, json: configuration.logsAsJSON)
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        try DataDirectory.prepare(configuration.dataDirectory)
         let (store, service) = try makeStore(configuration: configuration, logger: logger)
         let pool = Task { try await service?.run() }
         defer { pool.cancel() }

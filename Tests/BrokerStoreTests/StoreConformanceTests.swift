@@ -126,6 +126,26 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("a tombstone is its user's: another user's deletion of a guid leaves the owner's member updating", arguments: StoreKind.available)
+    func tombstonesPerUser(kind: StoreKind) async throws {
+        try await Self.withUsers(kind) { store in
+            _ = try await store.saveMember(Self.member("MBR-1"), events: [])
+            #expect(
+                try await store.deleteMember(guid: "MBR-1", mxUserGUID: "USR-b", events: [NewEvent(kind: "member.deleted", payload: "{}")]) == nil
+            )
+            #expect(try await store.deleteMember(guid: "MBR-2", mxUserGUID: "USR-b", events: []) == nil)
+            let updated = try await store.saveMember(
+                Self.member("MBR-1", status: "DENIED"),
+                events: [NewEvent(kind: "member.updated", payload: "{}")]
+            )
+            #expect(updated.map(\.kind) == ["member.updated"])
+            #expect(try await store.member(guid: "MBR-1", mxUserGUID: "USR-a")?.connectionStatus == "DENIED")
+            _ = try await store.saveMember(Self.member("MBR-2"), events: [])
+            #expect(try await store.member(guid: "MBR-2", mxUserGUID: "USR-a") != nil)
+            #expect(try await store.events(mxUserGUID: "USR-b", after: 0, limit: 10).isEmpty)
+        }
+    }
+
     @Test("concurrent writers of one member decide against each other's writes: a change is announced once", arguments: StoreKind.available)
     func concurrentUpdates(kind: StoreKind) async throws {
         try await Self.withUsers(kind) { store in

@@ -157,13 +157,15 @@ struct ConnectEndToEndTests {
                 as: "alice"
             )
             #expect(allowed.status == .ok)
-            let elsewhere = "https://evil.example.com/".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-            let refused = try await broker.send(
-                .get,
-                "/v1/members/\(member)/oauth_window_uri?referral_source=APP&client_redirect_url=\(elsewhere)",
-                as: "alice"
-            )
-            #expect(refused.errorCode == "redirect_not_allowed")
+            for url in ["https://evil.example.com/"] + RedirectAttacks.urls {
+                let elsewhere = url.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                let refused = try await broker.send(
+                    .get,
+                    "/v1/members/\(member)/oauth_window_uri?referral_source=APP&client_redirect_url=\(elsewhere)",
+                    as: "alice"
+                )
+                #expect(refused.errorCode == "redirect_not_allowed", "\(url)")
+            }
             let badScheme = try await broker.send(
                 .get,
                 "/v1/members/\(member)/oauth_window_uri?referral_source=APP&ui_message_webview_url_scheme=javascript",

@@ -63,19 +63,22 @@ struct WidgetURLEndToEndTests {
         }
     }
 
-    @Test("client_redirect_url must start with an allowed prefix")
+    @Test("client_redirect_url must be under an allowed URL: look-alike hosts, user info and sibling paths are refused")
     func redirectPrefixes() async throws {
-        try await withBroker(sandboxEnvironment(["ALLOWED_REDIRECT_URL_PREFIXES": "https://app.example/oauth, myapp://"])) { broker async throws in
-            _ = try await broker.mintWidgetURL(as: "alice", #"{"client_redirect_url":"https://app.example/oauth/done"}"#)
-            _ = try await broker.mintWidgetURL(as: "alice", #"{"client_redirect_url":"myapp://oauth"}"#)
-            let open = try await broker.send(
-                .post,
-                "/v1/widget_urls",
-                as: "alice",
-                json: #"{"widget_url":{"client_redirect_url":"https://evil.example/"}}"#
-            )
-            #expect(open.status == .badRequest)
-            #expect(open.errorCode == "redirect_not_allowed")
+        try await withBroker(
+            sandboxEnvironment(["ALLOWED_REDIRECT_URL_PREFIXES": "https://app.example.com/oauth", "RATE_LIMIT_WIDGET_URLS_PER_MINUTE": "0"])
+        ) { broker async throws in
+            _ = try await broker.mintWidgetURL(as: "alice", #"{"client_redirect_url":"https://APP.example.com/oauth/done?x=1"}"#)
+            for url in RedirectAttacks.urls {
+                let open = try await broker.send(
+                    .post,
+                    "/v1/widget_urls",
+                    as: "alice",
+                    json: String(decoding: try JSONEncoder().encode(["widget_url": ["client_redirect_url": url]]), as: UTF8.self)
+                )
+                #expect(open.status == .badRequest, "\(url)")
+                #expect(open.errorCode == "redirect_not_allowed", "\(url)")
+            }
         }
     }
 
@@ -119,12 +122,17 @@ struct WidgetURLEndToEndTests {
             #expect(preflight.status == .noContent)
             #expect(preflight.headers[.accessControlAllowOrigin] == "https://app.example")
             let methods = preflight.headers[.accessControlAllowMethods] ?? ""
-            #expect(["GET", "POST", "DELETE"].allSatisfy(methods.contains))
+            #expect(
+                ["GET", "POST", "PUT", "DELETE"].allSatisfy(methods.contains),
+                "every method the API's routes take, PUT for resume and credentials"
+            )
             let allowed = (preflight.headers[.accessControlAllowHeaders] ?? "").lowercased()
             #expect(["authorization", "content-type", "accept", "accept-language"].allSatisfy(allowed.contains))
 
             let actual = try await broker.send(.post, "/v1/widget_urls", as: "alice", json: "{}", headers: [.origin: "https://app.example"])
             #expect(actual.headers[.accessControlAllowOrigin] == "https://app.example")
+            let read = try await broker.send(.get, "/v1/members", as: "alice", headers: [.origin: "https://app.example"])
+            #expect(read.headers[.vary] == "Accept-Encoding, Origin", "a cache keeps gzip and plain answers apart as well as origins")
 
             var foreign = preflightHeaders
             foreign[.origin] = "https://evil.example"

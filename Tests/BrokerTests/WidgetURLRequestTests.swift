@@ -9,7 +9,7 @@ import Testing
 struct WidgetURLRequestTests {
     private func parse(_ json: String, prefixes: [String] = ["https://app.example/"]) throws(BrokerError) -> WidgetURLRequest {
         let body = try! JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
-        return try WidgetURLRequest(body: body, allowedRedirectPrefixes: prefixes)
+        return try WidgetURLRequest(body: body, allowedRedirects: try! RedirectAllowList(prefixes: prefixes))
     }
 
     @Test("unknown fields are dropped, ui_message_version is forced to 4, widget_type defaults to connect_widget")

@@ -16,7 +16,7 @@ import NIOCore
 struct ConnectController {
     let provisioner: UserProvisioner
     let sync: MemberSync
-    let allowedRedirectPrefixes: [String]
+    let allowedRedirects: RedirectAllowList
     /// How soon a member may be read from MX again: a status read within it answers from the store.
     let pollInterval: TimeInterval
     let maxBodyBytes: Int
@@ -67,7 +67,7 @@ struct ConnectController {
             throw BrokerError.badRequest("invalid_body", "institution_code must be an institution's code, as GET /v1/institutions lists them.")
         }
         let credentials = try ConnectRequest.values(body, field: "credentials")
-        let options = try ConnectRequest.oauthOptions(allowedRedirectPrefixes: allowedRedirectPrefixes) { body[$0]?.stringValue }
+        let options = try ConnectRequest.oauthOptions(allowedRedirects: allowedRedirects) { body[$0]?.stringValue }
         let user = try await provisioner.user(subject: try context.requireSubject(), profile: context.profile)
         let created: MXMember
         do {
@@ -136,7 +136,7 @@ struct ConnectController {
     @Sendable func oauthWindowURI(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let (user, guid) = try await provisioner.callerAndMember(context)
         let query = request.uri.queryParameters
-        let options = try ConnectRequest.oauthOptions(allowedRedirectPrefixes: allowedRedirectPrefixes) { query.get($0) }
+        let options = try ConnectRequest.oauthOptions(allowedRedirects: allowedRedirects) { query.get($0) }
         let window = try await mx.get(["users", user.mxUserGUID, "members", guid, "oauth_window_uri"], query: options)
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: window.body))
     }

@@ -32,7 +32,7 @@ enum ConnectRequest {
     /// `APP`), and for `APP` a `client_redirect_url` under an allowed prefix and a plain
     /// `ui_message_webview_url_scheme`. `lookup` reads one field of the request.
     static func oauthOptions(
-        allowedRedirectPrefixes: [String],
+        allowedRedirects: RedirectAllowList,
         _ lookup: (String) -> String?
     ) throws(BrokerError) -> [(String, String)] {
         let source = lookup("referral_source")?.uppercased() ?? "BROWSER"
@@ -44,12 +44,7 @@ enum ConnectRequest {
             guard source == "APP" else {
                 throw BrokerError.badRequest("invalid_referral_source", "client_redirect_url is only used with referral_source APP.")
             }
-            guard allowedRedirectPrefixes.contains(where: { redirect.hasPrefix($0) }) else {
-                throw BrokerError.badRequest(
-                    "redirect_not_allowed",
-                    "client_redirect_url must start with one of the broker's allowed redirect prefixes."
-                )
-            }
+            try allowedRedirects.check(redirect)
             options.append(("client_redirect_url", redirect))
         }
         if let scheme = lookup("ui_message_webview_url_scheme") {

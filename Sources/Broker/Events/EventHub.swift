@@ -1,5 +1,6 @@
 import BrokerStore
 import Foundation
+import MXPlatform
 import ServiceLifecycle
 
 /// Wakes a user's open event streams when the store has new events for them.
@@ -24,12 +25,14 @@ actor EventHub {
     /// Each heartbeat interval is split into this many turns.
     private static let turns = 16
 
-    private var subscribers: [String: [UUID: Subscriber]] = [:]
+    /// Streams by their user's MX guid, compared by its bytes (``ByteKey``) like every map of
+    /// the broker's keyed by text.
+    private var subscribers: [ByteKey: [UUID: Subscriber]] = [:]
     private var isClosed = false
     /// Per user with open streams: how many times they were woken, so a shared read is joined
     /// only by streams woken before it started.
-    private var wakeUps: [String: UInt64] = [:]
-    private var reads: [String: (wakeUp: UInt64, task: Task<[StoredEvent], any Error>)] = [:]
+    private var wakeUps: [ByteKey: UInt64] = [:]
+    private var reads: [ByteKey: (wakeUp: UInt64, task: Task<[StoredEvent], any Error>)] = [:]
     /// The turn the next stream gets: streams are dealt round the turns as they open.
     private var nextTurn = 0
     private var ticker: Task<Void, Never>?
@@ -47,7 +50,7 @@ actor EventHub {
             continuation.finish()
             return (id, stream)
         }
-        subscribers[mxUserGUID, default: [:]][id] = Subscriber(continuation: continuation, turn: nextTurn)
+        subscribers[ByteKey(mxUserGUID), default: [:]][id] = Subscriber(continuation: continuation, turn: nextTurn)
         nextTurn = (nextTurn + 1) % Self.turns
         if ticker == nil {
             ticker = Task { [weak self, heartbeat] in
@@ -73,6 +76,7 @@ actor EventHub {
     }
 
     func unsubscribe(_ id: UUID, mxUserGUID: String) {
+        let mxUserGUID = ByteKey(mxUserGUID)
         guard let subscriber = subscribers[mxUserGUID]?.removeValue(forKey: id) else { return }
         subscriber.continuation.finish()
         if subscribers[mxUserGUID]?.isEmpty == true {
@@ -83,6 +87,7 @@ actor EventHub {
 
     /// Tells the user's open streams that there are new events.
     func publish(mxUserGUID: String) {
+        let mxUserGUID = ByteKey(mxUserGUID)
         guard subscribers[mxUserGUID] != nil else { return }
         wakeUps[mxUserGUID, default: 0] &+= 1
         for subscriber in subscribers[mxUserGUID]?.values ?? [:].values {
@@ -101,8 +106,8 @@ actor EventHub {
         limit: Int,
         read: @escaping @Sendable () async throws -> [StoredEvent]
     ) async throws -> [StoredEvent] {
-        let key = "\(mxUserGUID)|\(sequence)|\(limit)"
-        let wakeUp = wakeUps[mxUserGUID, default: 0]
+        let key = ByteKey("\(mxUserGUID)|\(sequence)|\(limit)")
+        let wakeUp = wakeUps[ByteKey(mxUserGUID), default: 0]
         if let shared = reads[key], shared.wakeUp == wakeUp { return try await shared.task.value }
         let task = Task { try await read() }
         reads[key] = (wakeUp, task)

@@ -7,18 +7,14 @@ import MXPlatform
 ///
 /// Browsers' EventSource cannot send an Authorization header, so the front end trades its bearer
 /// token for one of these. They are signed with a key derived from `USER_ID_SECRET` (shared by
-/// replicas) that verifies nothing else, and carry `scope: events`.
+/// replicas, see ``DerivedKey``) that verifies nothing else, and carry `scope: events`.
 struct EventsTokenIssuer: Sendable {
     private let keys: JWTKeyCollection
     let lifetime: TimeInterval
 
     init(secret: Secret, lifetime: TimeInterval) async {
-        let derived = HMAC<SHA256>.authenticationCode(
-            for: Data("connect-broker events token".utf8),
-            using: SymmetricKey(data: Data(secret.value.utf8))
-        )
         keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(key: SymmetricKey(data: Data(derived))), digestAlgorithm: .sha256)
+        await keys.add(hmac: HMACKey(key: DerivedKey.eventsTokens.key(from: secret)), digestAlgorithm: .sha256)
         self.lifetime = lifetime
     }
 

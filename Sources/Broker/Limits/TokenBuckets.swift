@@ -1,6 +1,8 @@
+import MXPlatform
 import Synchronization
 
 /// One token bucket per key: `capacity` requests at once, refilled at `capacity` per minute.
+/// Keys are callers' subjects, compared by their bytes (``ByteKey``).
 final class TokenBuckets: Sendable {
     private struct Bucket {
         var tokens: Double
@@ -8,7 +10,7 @@ final class TokenBuckets: Sendable {
     }
 
     private struct Buckets {
-        var byKey: [String: Bucket] = [:]
+        var byKey: [ByteKey: Bucket] = [:]
         var takesSincePrune = 0
     }
 
@@ -26,7 +28,8 @@ final class TokenBuckets: Sendable {
 
     /// Takes a token for `key`; returns `nil` when one was there, else how long until one is.
     func take(_ key: String, now: ContinuousClock.Instant = .now) -> Duration? {
-        buckets.withLock { state in
+        let key = ByteKey(key)
+        return buckets.withLock { state in
             var bucket = state.byKey[key] ?? Bucket(tokens: Double(capacity), updated: now)
             bucket.tokens = min(Double(capacity), bucket.tokens + refill(since: bucket.updated, now: now))
             bucket.updated = now

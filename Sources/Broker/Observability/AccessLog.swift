@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import MXPlatform
 import Synchronization
 
 /// One log line per request: method, route template (never the raw path, which holds guids and
@@ -47,10 +48,8 @@ struct SubjectHasher: Sendable {
     /// Hashes already made, kept for ten minutes.
     private let known = ExpiringCache<String>()
 
-    init(secret: String) {
-        key = SymmetricKey(
-            data: HMAC<SHA256>.authenticationCode(for: Data("connect-broker log subjects".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        )
+    init(secret: Secret) {
+        key = DerivedKey.logSubjects.key(from: secret)
     }
 
     /// 16 hex digits of HMAC-SHA256(key, subject).

@@ -1,3 +1,4 @@
+import MXPlatform
 import NIOCore
 import Synchronization
 
@@ -28,9 +29,11 @@ final class ReadCache: Sendable {
         var lastUsed: UInt64
     }
 
+    /// Entries by user and by the read's key, both compared by their bytes (``ByteKey``): a
+    /// read's key holds the path and query the caller asked for.
     private struct State {
-        var users: [String: [String: Slot]] = [:]
-        var changedAt: [String: ContinuousClock.Instant] = [:]
+        var users: [ByteKey: [ByteKey: Slot]] = [:]
+        var changedAt: [ByteKey: ContinuousClock.Instant] = [:]
         var bytes = 0
         var uses: UInt64 = 0
     }
@@ -49,7 +52,8 @@ final class ReadCache: Sendable {
     var isEnabled: Bool { ttl > .zero && maxBytes > 0 }
 
     func lookup(mxUserGUID: String, key: String, now: ContinuousClock.Instant = .now) -> Lookup {
-        state.withLock { state in
+        let (mxUserGUID, key) = (ByteKey(mxUserGUID), ByteKey(key))
+        return state.withLock { state in
             let miss = Miss(startedAt: now, userChangedAt: state.changedAt[mxUserGUID])
             guard isEnabled, let slot = state.users[mxUserGUID]?[key] else { return .miss(miss) }
             guard now - slot.entry.madeAt < ttl else {
@@ -68,6 +72,7 @@ final class ReadCache: Sendable {
     func store(_ body: ByteBuffer, mxUserGUID: String, key: String, miss: Miss, now: ContinuousClock.Instant = .now) -> CacheableAnswer {
         let entry = CacheableAnswer(body: body, madeAt: now)
         guard isEnabled, entry.size <= maxBytes / 4 else { return entry }
+        let (mxUserGUID, key) = (ByteKey(mxUserGUID), ByteKey(key))
         state.withLock { state in
             if let changed = state.changedAt[mxUserGUID], changed >= miss.startedAt { return }
             Self.remove(key, of: mxUserGUID, from: &state)
@@ -82,6 +87,7 @@ final class ReadCache: Sendable {
     /// Drops every entry of a user whose data changed, and notes when (kept ten minutes, also
     /// when nothing is cached, for ``Miss/userChangedAt``).
     func invalidate(mxUserGUID: String, now: ContinuousClock.Instant = .now) {
+        let mxUserGUID = ByteKey(mxUserGUID)
         state.withLock { state in
             if let slots = state.users.removeValue(forKey: mxUserGUID) {
                 state.bytes -= slots.values.reduce(0) { $0 + $1.entry.size }
@@ -98,7 +104,7 @@ final class ReadCache: Sendable {
 
     /// Evicts expired entries, then the least recently used, down to 90 % of the budget.
     private func evict(_ state: inout State, now: ContinuousClock.Instant) {
-        var candidates: [(user: String, key: String, lastUsed: UInt64, expired: Bool)] = []
+        var candidates: [(user: ByteKey, key: ByteKey, lastUsed: UInt64, expired: Bool)] = []
         for (user, slots) in state.users {
             for (key, slot) in slots {
                 candidates.append((user, key, slot.lastUsed, now - slot.entry.madeAt >= ttl))
@@ -111,7 +117,7 @@ final class ReadCache: Sendable {
         }
     }
 
-    private static func remove(_ key: String, of user: String, from state: inout State) {
+    private static func remove(_ key: ByteKey, of user: ByteKey, from state: inout State) {
         guard let slot = state.users[user]?.removeValue(forKey: key) else { return }
         state.bytes -= slot.entry.size
         if state.users[user]?.isEmpty == true { state.users[user] = nil }

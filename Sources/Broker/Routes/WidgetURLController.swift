@@ -10,7 +10,7 @@ import NIOCore
 struct WidgetURLController {
     let provisioner: UserProvisioner
     let mx: MXClient
-    let allowedRedirectPrefixes: [String]
+    let allowedRedirects: RedirectAllowList
     let maxBodyBytes: Int
 
     func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
@@ -20,7 +20,7 @@ struct WidgetURLController {
     @Sendable func mint(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let subject = try context.requireSubject()
         let body = try await JSONBody.read(request, limit: maxBodyBytes)
-        let widgetRequest = try WidgetURLRequest(body: body, allowedRedirectPrefixes: allowedRedirectPrefixes)
+        let widgetRequest = try WidgetURLRequest(body: body, allowedRedirects: allowedRedirects)
         let acceptLanguage = try Self.acceptLanguage(request)
         let user = try await provisioner.user(subject: subject, profile: context.profile)
         if let memberGUID = widgetRequest.currentMemberGUID {

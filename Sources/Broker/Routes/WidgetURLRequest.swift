@@ -37,7 +37,7 @@ struct WidgetURLRequest {
     /// The member the widget should open on, if the caller asked for one.
     var currentMemberGUID: String? { fields["current_member_guid"]?.stringValue }
 
-    init(body: JSONValue, allowedRedirectPrefixes: [String]) throws(BrokerError) {
+    init(body: JSONValue, allowedRedirects: RedirectAllowList) throws(BrokerError) {
         guard let object = body.objectValue else {
             throw BrokerError.badRequest("invalid_body", "The body must be a JSON object: {\"widget_url\": {...}}.")
         }
@@ -83,12 +83,7 @@ struct WidgetURLRequest {
             throw BrokerError.notFound("No such member for this user.")
         }
         if let redirect = fields["client_redirect_url"]?.stringValue {
-            guard allowedRedirectPrefixes.contains(where: { redirect.hasPrefix($0) }) else {
-                throw BrokerError.badRequest(
-                    "redirect_not_allowed",
-                    "client_redirect_url must start with one of the broker's allowed redirect prefixes."
-                )
-            }
+            try allowedRedirects.check(redirect)
         }
         self.fields = fields
     }

@@ -13,16 +13,18 @@ import MXPlatform
 actor UserProvisioner {
     private let store: any Store
     private let mx: MXClient
-    private let idKey: SymmetricKey
+    private let ids: MXUserIDs
     private let logger: Logger
-    private var inFlight: [String: Task<StoredUser, any Error>] = [:]
+    /// Creations under way, by subject's bytes (``ByteKey``): the store and MX tell subjects
+    /// apart by their bytes, and so must everything the broker keeps of them.
+    private var inFlight: [ByteKey: Task<StoredUser, any Error>] = [:]
     /// Subjects' MX user guids, remembered briefly so that hot reads skip the store.
     private let knownGUIDs = ExpiringCache<String>()
 
     init(store: any Store, mx: MXClient, idSecret: Secret, logger: Logger) {
         self.store = store
         self.mx = mx
-        self.idKey = SymmetricKey(data: Data(idSecret.value.utf8))
+        self.ids = MXUserIDs(secret: idSecret)
         self.logger = logger
     }
 
@@ -56,21 +58,16 @@ actor UserProvisioner {
             guard let profile, user.profileDigest != profile.digest else { return user }
             return try await update(user, to: profile)
         }
-        if let running = inFlight[subject] { return try await running.value }
+        let key = ByteKey(subject)
+        if let running = inFlight[key] { return try await running.value }
         let creation = Task { try await self.create(subject: subject, profile: profile) }
-        inFlight[subject] = creation
-        defer { inFlight[subject] = nil }
+        inFlight[key] = creation
+        defer { inFlight[key] = nil }
         return try await creation.value
     }
 
-    /// The MX `id` for a subject: `cb_` and 40 hex digits of HMAC-SHA256(secret, subject).
-    nonisolated func mxUserID(subject: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: idKey)
-        return "cb_" + mac.prefix(20).map { String(format: "%02x", $0) }.joined()
-    }
-
     private func create(subject: String, profile: UserProfile?) async throws -> StoredUser {
-        let id = mxUserID(subject: subject)
+        let id = ids.id(of: subject)
         let createdAt = Date()
         let mxUser: MXUser
         var applied = profile
@@ -108,5 +105,21 @@ extension UserProvisioner {
             throw BrokerError.notFound("No such member for this user.")
         }
         return (user, guid)
+    }
+}
+
+/// The MX user `id` of each subject: `cb_` and 40 hex digits of HMAC-SHA256(secret, subject's
+/// bytes). Stable for a secret, so a user MX already has is found again; every other key made
+/// from the secret is derived apart from it (``DerivedKey``).
+struct MXUserIDs: Sendable {
+    private let key: SymmetricKey
+
+    init(secret: Secret) {
+        key = SymmetricKey(data: Data(secret.value.utf8))
+    }
+
+    func id(of subject: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key)
+        return "cb_" + mac.prefix(20).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -3,14 +3,15 @@ import Synchronization
 /// Shares one call among identical ones that arrive while it is in flight.
 ///
 /// The MX client keys its reads by the full request URL, which for user data begins with the
-/// user's own guid, so only a user's identical reads are ever joined.
+/// user's own guid, so only a user's identical reads are ever joined. Keys are compared by their
+/// bytes (``ByteKey``): a URL built from a caller's text joins only a call of the same bytes.
 public final class InFlightCalls<Value: Sendable>: Sendable {
     private struct Call {
         let task: Task<Value, any Error>
         let startedAt: ContinuousClock.Instant
     }
 
-    private let calls = Mutex<[String: Call]>([:])
+    private let calls = Mutex<[ByteKey: Call]>([:])
 
     public init() {}
 
@@ -25,6 +26,7 @@ public final class InFlightCalls<Value: Sendable>: Sendable {
         joined: @Sendable () -> Void = {},
         operation: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
+        let key = ByteKey(key)
         let (task, started) = calls.withLock { calls in
             if let running = calls[key], notBefore.map({ running.startedAt >= $0 }) ?? true { return (running.task, false) }
             let task = Task { try await operation() }
