@@ -79,4 +79,29 @@ struct LoggingTests {
         #expect(line.contains(" notice broker: request.id=r-1 server.url=http://127.0.0.1:8080 ["))
         #expect(line.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[^ ]* notice .*\n/) != nil)
     }
+
+    @Test("text lines escape control characters in every value, so a relayed event type cannot forge a line")
+    func forgedLines() async throws {
+        let lines = Mutex<[String]>([])
+        var logger = Logger(label: "broker") { label in LineLogHandler(label: label, format: .text) { line in lines.withLock { $0.append(line) } } }
+        logger.logLevel = .trace
+        logger.info("Said\nfake 2", metadata: ["value": "a\n2026-12-03T00:00:00+0000 error broker: forged", "other": "\u{2028}x\\n\u{1b}[31m"])
+        let line = try #require(lines.withLock { $0.first })
+        #expect(line.filter(\.isNewline).count == 1 && line.hasSuffix("\n"))
+        #expect(line.contains(#"value=a\n2026-12-03T00:00:00+0000 error broker: forged"#))
+        #expect(line.contains(#"other=\u{2028}x\\n\u{1b}[31m"#), "a backslash in the value is doubled, so it reads apart from an escape")
+        #expect(line.hasSuffix(#" Said\nfake 2"# + "\n"))
+
+        let configuration = try BrokerConfiguration(environment: sandboxEnvironment())
+        let app = try await buildApplication(configuration: configuration, logger: logger)
+        try await app.test(.router) { client in
+            let broker = BrokerClient(client: client)
+            let event = #"{"mx":true,"type":"mx/connect/x\n2026-12-03T00:00:00+0000 error broker: forged","metadata":{}}"#
+            _ = try await broker.relay(event, as: "alice")
+        }
+        let written = lines.withLock { $0 }
+        #expect(written.count > 1)
+        #expect(written.allSatisfy { $0.filter(\.isNewline).count == 1 })
+        #expect(!written.contains { $0.hasPrefix("2026-12-03T00:00:00+0000") })
+    }
 }

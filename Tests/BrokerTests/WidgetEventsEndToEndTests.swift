@@ -9,6 +9,32 @@ import Testing
 
 @Suite("POST /v1/widget_events end to end")
 struct WidgetEventsEndToEndTests {
+    @Test("a batch makes one MX read per distinct member, however many of its events name it; one event's metadata is bounded")
+    func batchReadsEachMemberOnce() async throws {
+        try await withBroker(sandboxEnvironment(["RATE_LIMIT_RELAYS_PER_MINUTE": "0"])) { broker async throws in
+            let member = try await broker.connectMember(as: "alice")
+            let userGUID = try #require(try await broker.relayedUserGUID(as: "alice"))
+            try await broker.injectFaults(#"[{"method":"GET","path":"/users/*/members/*","kind":"latency","latency_ms":0}]"#)
+            let event =
+                #"{"mx":true,"type":"mx/connect/memberStatusUpdate","metadata":{"user_guid":"\#(userGUID)","session_guid":"S","member_guid":"\#(member)","connection_status":6}}"#
+            let deleted =
+                #"{"mx":true,"type":"mx/connect/memberDeleted","metadata":{"user_guid":"\#(userGUID)","session_guid":"S","member_guid":"\#(member)"}}"#
+            let batch = "[" + (Array(repeating: event, count: 48) + [deleted, event]).joined(separator: ",") + "]"
+            let relayed = try await broker.relay(batch, as: "alice")
+            #expect(relayed.status == .accepted)
+            let outcomes = try #require(try relayed.json["events"] as? [[String: Any]])
+            #expect(outcomes.count == 50)
+            #expect(outcomes.filter { $0["action"] as? String == "member_refreshed" }.count == 49)
+            #expect(outcomes[48]["action"] as? String == "member_still_exists")
+            #expect(try await broker.faultReport().first?["matched"] as? Int == 1, "one MX read of the member for all fifty events")
+
+            let padding = String(repeating: "x", count: RelayedWidgetEvent.maxMetadataBytes)
+            let large = try await broker.relay(#"{"mx":true,"type":"mx/connect/somethingNew","metadata":{"note":"\#(padding)"}}"#, as: "alice")
+            #expect(large.status == .badRequest)
+            #expect(large.errorCode == "invalid_widget_event")
+        }
+    }
+
     @Test("mint → connect in the sandbox widget → relay its events → the stream shows member.updated, then aggregation.completed")
     func widgetToStream() async throws {
         try await withBroker { broker async throws in

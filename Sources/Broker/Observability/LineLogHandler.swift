@@ -41,9 +41,10 @@ public struct LineLogHandler: LogHandler {
         let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
         switch format {
         case .text:
-            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let fields = all.sorted { $0.key < $1.key }.map { Self.escaped("\($0.key)=\($0.value)") }.joined(separator: " ")
             let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted))
-            output("\(time) \(event.level) \(label):\(fields.isEmpty ? "" : " " + fields) [\(event.source)] \(event.message)\n")
+            let message = Self.escaped(event.message.description)
+            output("\(time) \(event.level) \(Self.escaped(label)):\(fields.isEmpty ? "" : " " + fields) [\(event.source)] \(message)\n")
         case .json:
             var fields = all.mapValues(\.description)
             fields["ts"] = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
@@ -56,5 +57,29 @@ public struct LineLogHandler: LogHandler {
             guard let data = try? encoder.encode(fields) else { return }
             output(String(decoding: data, as: UTF8.self) + "\n")
         }
+    }
+
+    /// `text` on one line: control characters (line breaks among them, Unicode's too) written as
+    /// escapes, and backslashes doubled so an escape cannot be forged. A value a caller sent (a
+    /// relayed event's type, say) can then never start a line of its own.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        var result = ""
+        result.reserveCapacity(text.utf8.count + 8)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case "\\": result += "\\\\"
+            case _ where needsEscape(scalar): result += "\\u{\(String(scalar.value, radix: 16))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "\\" || scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 }

@@ -13,6 +13,12 @@ struct RelayedWidgetEvent: Sendable {
     /// Whether the type is in MX's catalogue.
     let known: Bool
     let metadata: [String: JSONValue]
+    /// The metadata as JSON, as it is stored.
+    let metadataText: String
+
+    /// What one event's metadata may take, written as JSON: MX's widget events carry a few guids
+    /// and short strings, and every relayed event is stored.
+    static let maxMetadataBytes = 4096
 
     /// The `user_guid` the event claims to be about, if it names one.
     var claimedUserGUID: JSONValue? { metadata["user_guid"] }
@@ -41,6 +47,10 @@ struct RelayedWidgetEvent: Sendable {
         }
         guard let fields = metadata.objectValue else {
             throw Self.invalid("metadata must be a JSON object.")
+        }
+        metadataText = jsonText(metadata)
+        guard metadataText.utf8.count <= Self.maxMetadataBytes else {
+            throw Self.invalid("The metadata of one event may take at most \(Self.maxMetadataBytes) bytes.")
         }
         if let canonical = WidgetEventCatalogue.canonicalType(rawType) {
             if let problem = WidgetEventCatalogue.problem(in: fields, of: canonical) {

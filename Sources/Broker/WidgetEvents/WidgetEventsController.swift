@@ -51,9 +51,10 @@ struct WidgetEventsController {
             throw BrokerError(.forbidden, "foreign_user_guid", "\(event.type) names a user_guid that is not the caller's.")
         }
         var outcomes: [Outcome] = []
+        var reads = MemberReads()
         for event in events {
             do {
-                outcomes.append(try await handle(event, user: user, logger: context.logger))
+                outcomes.append(try await handle(event, user: user, reads: &reads, logger: context.logger))
             } catch let error as BrokerError where isBatch && error.status == .notFound {
                 outcomes.append(Outcome(type: event.type, known: event.known, recorded: false, action: "rejected", member: nil, error: error.code))
             }
@@ -66,21 +67,23 @@ struct WidgetEventsController {
     }
 
     /// Acts on one event (members are confirmed with MX first), then records it.
-    private func handle(_ event: RelayedWidgetEvent, user: StoredUser, logger: Logger) async throws -> Outcome {
+    private func handle(_ event: RelayedWidgetEvent, user: StoredUser, reads: inout MemberReads, logger: Logger) async throws -> Outcome {
         var action = "recorded"
         var member: MemberRecord?
         switch event.known ? event.type : "" {
         case "mx/connect/memberConnected", "mx/connect/memberStatusUpdate":
-            member = try await sync.refresh(memberGUID: try memberGUID(of: event), mxUserGUID: user.mxUserGUID)
+            member = try await reads.read(try memberGUID(of: event), of: user, sync: sync).result.get()
             action = "member_refreshed"
         case "mx/connect/memberDeleted":
-            let guid = try memberGUID(of: event)
-            let wasKnown = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID) != nil
-            do {
-                member = try await sync.refresh(memberGUID: guid, mxUserGUID: user.mxUserGUID)
+            let read = try await reads.read(try memberGUID(of: event), of: user, sync: sync)
+            switch read.result {
+            case .success(let found):
+                member = found
                 action = "member_still_exists"
-            } catch let error as BrokerError where error.status == .notFound && wasKnown {
+            case .failure(let error) where error.status == .notFound && read.wasKnown:
                 action = "member_deleted"
+            case .failure(let error):
+                throw error
             }
         default:
             break
@@ -90,7 +93,7 @@ struct WidgetEventsController {
                 mxUserGUID: user.mxUserGUID,
                 type: event.type,
                 known: event.known,
-                metadata: jsonText(event.metadata),
+                metadata: event.metadataText,
                 receivedAt: Date()
             )
         ])
@@ -103,6 +106,30 @@ struct WidgetEventsController {
             throw BrokerError.notFound("No such member for this user.")
         }
         return guid
+    }
+
+    /// The members a request's events name, each read from MX once however many of its events
+    /// a batch holds: fifty events about one member make one MX read, not fifty.
+    private struct MemberReads {
+        /// Whether the store knew the member before it was read, and what the read found.
+        typealias Read = (wasKnown: Bool, result: Result<MemberRecord, BrokerError>)
+
+        private var done: [ByteKey: Read] = [:]
+
+        /// The member read from MX under the caller's own user, or what an earlier read of it in
+        /// this request found; a read that fails other than "not found" is not kept.
+        mutating func read(_ guid: String, of user: StoredUser, sync: MemberSync) async throws -> Read {
+            if let earlier = done[ByteKey(guid)] { return earlier }
+            let wasKnown = try await sync.store.member(guid: guid, mxUserGUID: user.mxUserGUID) != nil
+            let read: Read
+            do {
+                read = (wasKnown, .success(try await sync.refresh(memberGUID: guid, mxUserGUID: user.mxUserGUID)))
+            } catch let error as BrokerError where error.status == .notFound {
+                read = (wasKnown, .failure(error))
+            }
+            done[ByteKey(guid)] = read
+            return read
+        }
     }
 
     /// What became of one relayed event.
