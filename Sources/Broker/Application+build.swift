@@ -67,6 +67,7 @@ func buildApplication(
         issuer: configuration.tokenIssuer,
         audience: configuration.tokenAudience,
         leeway: configuration.tokenLeeway,
+        maxLifetime: configuration.tokenMaxLifetime,
         profileClaims: configuration.userProfileClaims
     )
     let userIDSecret =

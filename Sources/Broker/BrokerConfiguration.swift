@@ -34,8 +34,9 @@ import MXSandbox
 ///   the embedded sandbox (see ``SandboxConfiguration``).
 /// - `JWT_HS256_SECRET` / `JWT_HS256_SECRET_FILE`, `JWT_PUBLIC_KEY_FILE`, `JWT_JWKS_FILE`: one key
 ///   source for callers' tokens; `JWT_ISSUER`, `JWT_AUDIENCE` (checked when set),
-///   `JWT_LEEWAY_SECONDS` (default 60). With the embedded sandbox and none set, a development
-///   secret is generated once under `DATA_DIR`.
+///   `JWT_LEEWAY_SECONDS` (default 60), `JWT_MAX_LIFETIME_SECONDS` (default 86400: a token living
+///   longer, from `iat` or from now, is refused). With the embedded sandbox and none set, a
+///   development secret is generated once under `DATA_DIR`.
 /// - `USER_ID_SECRET` / `USER_ID_SECRET_FILE`: keys the MX user `id` derived from each subject;
 ///   generated once under `DATA_DIR` when unset (replicas must share one).
 /// - `MX_USER_PROFILE` (`false` default | `true`): also give MX each user's email and, in
@@ -96,6 +97,8 @@ public struct BrokerConfiguration: Sendable {
     public var tokenIssuer: String?
     public var tokenAudience: String?
     public var tokenLeeway: TimeInterval
+    /// The longest lifetime a caller's token may have.
+    public var tokenMaxLifetime: TimeInterval
     public var userIDSecret: Secret?
     /// The token claims users' MX profiles are read from; nil when `MX_USER_PROFILE` is off.
     public var userProfileClaims: ProfileClaimNames?
@@ -201,6 +204,7 @@ public struct BrokerConfiguration: Sendable {
         tokenIssuer = reader.string("JWT_ISSUER")
         tokenAudience = reader.string("JWT_AUDIENCE")
         tokenLeeway = try reader.number("JWT_LEEWAY_SECONDS", default: 60, range: 0...600)
+        tokenMaxLifetime = try reader.number("JWT_MAX_LIFETIME_SECONDS", default: 86_400, range: 60...31_536_000)
         userIDSecret = try reader.secret("USER_ID_SECRET")
         userProfileClaims =
             try reader.boolean("MX_USER_PROFILE", default: false)

@@ -57,6 +57,26 @@ struct TokenVerifierTests {
         }
     }
 
+    @Test("a token may live at most JWT_MAX_LIFETIME_SECONDS, counted from iat or, without one, from now")
+    func maximumLifetime() async throws {
+        let verifier = try await TokenVerifier(keySource: .hs256(secret: testSecret), issuer: nil, audience: nil, leeway: 5, maxLifetime: 3600)
+        var longLived = claims(expiresIn: 7200)
+        #expect(
+            await #expect(throws: BrokerError.self) { try await verifier.subject(of: try await sign(longLived)) }?.code == "token_lifetime_too_long"
+        )
+        longLived.iat = IssuedAtClaim(value: Date().addingTimeInterval(-3000))
+        longLived.exp = ExpirationClaim(value: Date().addingTimeInterval(1200))
+        #expect(
+            await #expect(throws: BrokerError.self) { try await verifier.subject(of: try await sign(longLived)) }?.code == "token_lifetime_too_long"
+        )
+        var fine = claims(expiresIn: 3000)
+        fine.iat = IssuedAtClaim(value: Date().addingTimeInterval(-500))
+        #expect(try await verifier.subject(of: try await sign(fine)) == "alice")
+        #expect(try await verifier.subject(of: try await sign(claims(expiresIn: 3500))) == "alice")
+        #expect(try BrokerConfiguration(environment: sandboxEnvironment()).tokenMaxLifetime == 86_400)
+        #expect(throws: ConfigurationError.self) { try BrokerConfiguration(environment: sandboxEnvironment(["JWT_MAX_LIFETIME_SECONDS": "0"])) }
+    }
+
     @Test("the leeway tolerates a little clock skew")
     func leeway() async throws {
         #expect(try await hs256Verifier().subject(of: try await sign(claims(expiresIn: -2))) == "alice")

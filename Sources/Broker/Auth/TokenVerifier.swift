@@ -18,13 +18,17 @@ struct VerifiedCaller: Sendable {
     let profile: UserProfile?
 }
 
-/// Verifies the app's bearer tokens: signature, `exp` (required), `nbf`, and when configured
-/// `iss` and `aud`, with a small leeway for clock skew. The `sub` claim is the caller.
+/// Verifies the app's bearer tokens: signature, `exp` (required), `nbf`, a lifetime no longer
+/// than `maxLifetime`, and when configured `iss` and `aud`, with a small leeway for clock skew.
+/// The `sub` claim is the caller.
 public struct TokenVerifier: Sendable {
     private let keys: JWTKeyCollection
     private let issuer: String?
     private let audience: String?
     private let leeway: TimeInterval
+    /// The longest a token may live: from `iat` to `exp`, or from now when it has no `iat`. A
+    /// stolen token that lives for months is refused rather than honoured.
+    private let maxLifetime: TimeInterval
     /// The claims a caller's profile is read from; nil when no profile is read.
     private let profileClaims: ProfileClaimNames?
     /// Tokens already verified, with their caller.
@@ -35,12 +39,14 @@ public struct TokenVerifier: Sendable {
         issuer: String?,
         audience: String?,
         leeway: TimeInterval,
+        maxLifetime: TimeInterval = 86_400,
         profileClaims: ProfileClaimNames? = nil
     ) async throws {
         keys = try await Self.keyCollection(keySource)
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        self.maxLifetime = maxLifetime
         self.profileClaims = profileClaims
     }
 
@@ -90,6 +96,12 @@ public struct TokenVerifier: Sendable {
         guard expiry.addingTimeInterval(leeway) > now else {
             throw BrokerError.unauthorized("token_expired", "The bearer token has expired.")
         }
+        if expiry.timeIntervalSince(claims.iat?.value ?? now) > maxLifetime + leeway {
+            throw BrokerError.unauthorized(
+                "token_lifetime_too_long",
+                "The bearer token lives longer than this service accepts (\(Int(maxLifetime)) s); issue shorter-lived tokens."
+            )
+        }
         if let notBefore = claims.nbf?.value, notBefore.addingTimeInterval(-leeway) > now {
             throw BrokerError.unauthorized("invalid_token", "The bearer token is not valid yet.")
         }
@@ -115,6 +127,7 @@ public struct TokenVerifier: Sendable {
 struct AppTokenClaims: JWTPayload {
     var sub: SubjectClaim?
     var exp: ExpirationClaim?
+    var iat: IssuedAtClaim?
     var nbf: NotBeforeClaim?
     var iss: IssuerClaim?
     var aud: AudienceClaim?
@@ -125,9 +138,18 @@ struct AppTokenClaims: JWTPayload {
     static let maxStrings = 32
     static let maxStringBytes = 320
 
-    init(sub: SubjectClaim?, exp: ExpirationClaim?, nbf: NotBeforeClaim?, iss: IssuerClaim?, aud: AudienceClaim?, strings: [String: String] = [:]) {
+    init(
+        sub: SubjectClaim?,
+        exp: ExpirationClaim?,
+        iat: IssuedAtClaim? = nil,
+        nbf: NotBeforeClaim?,
+        iss: IssuerClaim?,
+        aud: AudienceClaim?,
+        strings: [String: String] = [:]
+    ) {
         self.sub = sub
         self.exp = exp
+        self.iat = iat
         self.nbf = nbf
         self.iss = iss
         self.aud = aud
@@ -141,13 +163,14 @@ struct AppTokenClaims: JWTPayload {
         init?(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
 
-        static let registered: Set<String> = ["sub", "exp", "nbf", "iss", "aud"]
+        static let registered: Set<String> = ["sub", "exp", "iat", "nbf", "iss", "aud"]
     }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
         sub = try container.decodeIfPresent(SubjectClaim.self, forKey: Key("sub"))
         exp = try container.decodeIfPresent(ExpirationClaim.self, forKey: Key("exp"))
+        iat = try container.decodeIfPresent(IssuedAtClaim.self, forKey: Key("iat"))
         nbf = try container.decodeIfPresent(NotBeforeClaim.self, forKey: Key("nbf"))
         iss = try container.decodeIfPresent(IssuerClaim.self, forKey: Key("iss"))
         aud = try container.decodeIfPresent(AudienceClaim.self, forKey: Key("aud"))
@@ -162,6 +185,7 @@ struct AppTokenClaims: JWTPayload {
         var container = encoder.container(keyedBy: Key.self)
         try container.encodeIfPresent(sub, forKey: Key("sub"))
         try container.encodeIfPresent(exp, forKey: Key("exp"))
+        try container.encodeIfPresent(iat, forKey: Key("iat"))
         try container.encodeIfPresent(nbf, forKey: Key("nbf"))
         try container.encodeIfPresent(iss, forKey: Key("iss"))
         try container.encodeIfPresent(aud, forKey: Key("aud"))
@@ -189,6 +213,7 @@ public struct DevTokenSigner: Sendable {
         let claims = AppTokenClaims(
             sub: SubjectClaim(value: subject),
             exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)),
+            iat: IssuedAtClaim(value: now),
             nbf: NotBeforeClaim(value: now.addingTimeInterval(-1)),
             iss: nil,
             aud: nil,
