@@ -76,10 +76,16 @@ func buildApplication(
     if configuration.userIDSecret == nil, !configuration.usesEmbeddedSandbox {
         logger.warning("USER_ID_SECRET is not set: using a key generated under DATA_DIR; replicas must share one key")
     }
-    let provisioner = UserProvisioner(store: store, mx: mx, idSecret: userIDSecret, logger: logger)
-    let hub = EventHub(heartbeat: configuration.heartbeatInterval)
+    let hub = EventHub(
+        heartbeat: configuration.heartbeatInterval,
+        limits: EventHub.Limits(
+            perUser: configuration.maxStreamsPerUser > 0 ? configuration.maxStreamsPerUser : nil,
+            total: configuration.maxStreams
+        )
+    )
     let readCache = ReadCache(ttl: configuration.readCacheTTL, maxBytes: configuration.readCacheMaxBytes)
     let changes = UserChanges(hub: hub, cache: readCache)
+    let provisioner = UserProvisioner(store: store, mx: mx, idSecret: userIDSecret, changes: changes, logger: logger)
     let sync = MemberSync(store: store, mx: mx, changes: changes)
     let eventsTokens = await EventsTokenIssuer(secret: userIDSecret, lifetime: configuration.eventsTokenLifetime)
     let webhookWakeUp = WebhookWakeUp()
@@ -172,8 +178,16 @@ func buildApplication(
         maxBodyBytes: configuration.maxBodyBytes
     )
     .addRoutes(to: api)
-    EventStreamController(provisioner: provisioner, store: store, hub: hub, verifier: verifier, eventsTokens: eventsTokens, logger: logger)
-        .addRoutes(stream: streams, authenticated: api)
+    EventStreamController(
+        provisioner: provisioner,
+        store: store,
+        hub: hub,
+        verifier: verifier,
+        eventsTokens: eventsTokens,
+        limits: rateLimits,
+        logger: logger
+    )
+    .addRoutes(stream: streams, authenticated: api)
     WebhookReceiver(
         store: store,
         credentials: webhookCredentials,

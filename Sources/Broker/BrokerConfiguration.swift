@@ -51,6 +51,10 @@ import MXSandbox
 /// - `MEMBER_POLL_SECONDS` (default 3): how soon a connecting member, or one waiting for the
 ///   user, may be read from MX again.
 /// - `SSE_HEARTBEAT_SECONDS` (default 15), `EVENTS_TOKEN_SECONDS` (default 120): event streams.
+/// - `MAX_STREAMS_PER_USER` (default 5; 0: no limit): event streams one user may hold open.
+/// - `MAX_STREAMS` (default and most: the open-file limit less a reserve, see ``OpenFiles``):
+///   event streams the broker holds open, so ordinary requests and health checks always find a
+///   file descriptor.
 /// - `WIDGET_EVENT_RETENTION_DAYS` (default 30), `EVENT_RETENTION_HOURS` (default 72): how long
 ///   relayed widget events and stream events are kept.
 /// - `MX_WEBHOOK_USERNAME`, `MX_WEBHOOK_PASSWORD` / `_FILE`: the Basic credentials MX sends with
@@ -113,6 +117,10 @@ public struct BrokerConfiguration: Sendable {
     public var memberRefreshInterval: TimeInterval
     public var memberPollInterval: TimeInterval
     public var heartbeatInterval: Duration
+    /// Event streams one user may hold open; 0 for no limit.
+    public var maxStreamsPerUser: Int
+    /// Event streams the broker holds open at most.
+    public var maxStreams: Int
     public var eventsTokenLifetime: TimeInterval
     public var widgetEventRetention: TimeInterval
     public var eventRetention: TimeInterval
@@ -226,6 +234,9 @@ public struct BrokerConfiguration: Sendable {
         memberRefreshInterval = try reader.number("MEMBER_REFRESH_SECONDS", default: 60, range: 0...86_400)
         memberPollInterval = try reader.number("MEMBER_POLL_SECONDS", default: 3, range: 0...3600)
         heartbeatInterval = try reader.duration("SSE_HEARTBEAT_SECONDS", default: 15, range: 0.05...3600)
+        maxStreamsPerUser = try reader.integer("MAX_STREAMS_PER_USER", default: 5, range: 0...10_000)
+        let streamBudget = OpenFiles.streamBudget
+        maxStreams = try reader.integer("MAX_STREAMS", default: streamBudget, range: 1...max(1, streamBudget))
         eventsTokenLifetime = try reader.number("EVENTS_TOKEN_SECONDS", default: 120, range: 1...86_400)
         widgetEventRetention = try reader.number("WIDGET_EVENT_RETENTION_DAYS", default: 30, range: 0...3650) * 86_400
         eventRetention = try reader.number("EVENT_RETENTION_HOURS", default: 72, range: 1...87_600) * 3600

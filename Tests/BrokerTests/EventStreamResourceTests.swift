@@ -30,6 +30,9 @@ struct EventStreamResourceTests {
             hub: hub,
             verifier: try await TokenVerifier(keySource: .hs256(secret: testSecret), issuer: nil, audience: nil, leeway: 5),
             eventsTokens: await EventsTokenIssuer(secret: Secret("secret"), lifetime: 60),
+            limits: RateLimitMiddleware(
+                limits: RateLimits(widgetURLsPerMinute: 0, readsPerMinute: 0, relaysPerMinute: 0, connectionAttemptsPerMinute: 0)
+            ),
             logger: Logger(label: "events")
         )
         let router = Router(context: BrokerRequestContext.self)

@@ -119,8 +119,8 @@ struct EventHubTests {
     @Test("subscribers are woken for their user only and freed when they leave; closing ends every stream")
     func lifecycle() async throws {
         let hub = EventHub(heartbeat: .seconds(60))
-        let (aliceID, alice) = await hub.subscribe(mxUserGUID: "USR-a")
-        let (_, bob) = await hub.subscribe(mxUserGUID: "USR-b")
+        let (aliceID, alice) = try await hub.subscribe(mxUserGUID: "USR-a")
+        let (_, bob) = try await hub.subscribe(mxUserGUID: "USR-b")
         #expect(await hub.openStreams == 2)
         await hub.publish(mxUserGUID: "USR-a")
         var aliceIterator = alice.makeAsyncIterator()
@@ -132,7 +132,7 @@ struct EventHubTests {
         #expect(await hub.openStreams == 0)
         var bobIterator = bob.makeAsyncIterator()
         #expect(await bobIterator.next() == nil, "bob was never woken and his stream ended at close")
-        let (_, late) = await hub.subscribe(mxUserGUID: "USR-c")
+        let (_, late) = try await hub.subscribe(mxUserGUID: "USR-c")
         var lateIterator = late.makeAsyncIterator()
         #expect(await lateIterator.next() == nil, "no new streams after close")
     }
@@ -144,7 +144,7 @@ struct EventHubTests {
         let started = ContinuousClock.now
         let firstBeats = try await withThrowingTaskGroup(of: [Duration].self) { group in
             for index in 0..<32 {
-                let (_, signals) = await hub.subscribe(mxUserGUID: "USR-\(index % 4)")
+                let (_, signals) = try await hub.subscribe(mxUserGUID: "USR-\(index % 4)")
                 group.addTask {
                     var beats: [Duration] = []
                     for await signal in signals where signal == .heartbeat {
@@ -165,7 +165,7 @@ struct EventHubTests {
     @Test("streams asking together share one store read; a wake-up after a read started gets a read of its own")
     func sharedReads() async throws {
         let hub = EventHub(heartbeat: .seconds(60))
-        _ = await hub.subscribe(mxUserGUID: "USR-a")
+        _ = try await hub.subscribe(mxUserGUID: "USR-a")
         let reads = Locked(0)
         let slowRead: @Sendable () async throws -> [StoredEvent] = {
             reads.withLock { $0 += 1 }

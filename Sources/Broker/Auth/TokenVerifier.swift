@@ -16,6 +16,8 @@ public enum TokenKeySource: Sendable {
 struct VerifiedCaller: Sendable {
     let subject: String
     let profile: UserProfile?
+    /// When the token stops being valid (its `exp`, with the leeway).
+    let expiresAt: Date
 }
 
 /// Verifies the app's bearer tokens: signature, `exp` (required), `nbf`, a lifetime no longer
@@ -114,7 +116,11 @@ public struct TokenVerifier: Sendable {
         guard let subject = claims.sub?.value, !subject.isEmpty, subject.utf8.count <= 255 else {
             throw BrokerError.unauthorized("invalid_token", "The bearer token has no usable subject (sub).")
         }
-        let caller = VerifiedCaller(subject: subject, profile: profileClaims?.profile(from: claims.strings))
+        let caller = VerifiedCaller(
+            subject: subject,
+            profile: profileClaims?.profile(from: claims.strings),
+            expiresAt: expiry.addingTimeInterval(leeway)
+        )
         let validFor = min(expiry.addingTimeInterval(leeway).timeIntervalSince(now), 300)
         verified.set(caller, for: token, until: .now + .milliseconds(Int64(validFor * 1000)))
         return caller

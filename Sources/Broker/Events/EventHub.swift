@@ -16,6 +16,25 @@ actor EventHub {
         case heartbeat
     }
 
+    /// How many streams may be open: per user, so one user cannot hold the broker's file
+    /// descriptors, and in all, short of the process's open-file limit.
+    struct Limits: Sendable {
+        /// Streams one user may hold open; `nil` for no limit.
+        var perUser: Int?
+        /// Streams the broker holds open at most.
+        var total: Int
+
+        static let none = Limits(perUser: nil, total: .max)
+    }
+
+    /// Why a stream was not opened.
+    enum Refusal: Error {
+        /// The user has `perUser` streams open already.
+        case userAtLimit(Int)
+        /// The broker holds as many streams as it may.
+        case brokerAtLimit
+    }
+
     private struct Subscriber {
         let continuation: AsyncStream<Signal>.Continuation
         /// Which of the ticker's turns heartbeats this stream.
@@ -36,21 +55,30 @@ actor EventHub {
     /// The turn the next stream gets: streams are dealt round the turns as they open.
     private var nextTurn = 0
     private var ticker: Task<Void, Never>?
+    /// Streams open, over every user.
+    private(set) var openStreams = 0
     let heartbeat: Duration
+    let limits: Limits
 
-    init(heartbeat: Duration) {
+    init(heartbeat: Duration, limits: Limits = .none) {
         self.heartbeat = heartbeat
+        self.limits = limits
     }
 
     /// Opens a stream of signals for a user's events; end it with ``unsubscribe(_:mxUserGUID:)``.
-    func subscribe(mxUserGUID: String) -> (id: UUID, signals: AsyncStream<Signal>) {
+    /// Refused when the user, or the broker, holds as many streams as ``limits`` allow.
+    func subscribe(mxUserGUID: String) throws(Refusal) -> (id: UUID, signals: AsyncStream<Signal>) {
         let (stream, continuation) = AsyncStream<Signal>.makeStream(bufferingPolicy: .bufferingNewest(2))
         let id = UUID()
         guard !isClosed else {
             continuation.finish()
             return (id, stream)
         }
-        subscribers[ByteKey(mxUserGUID), default: [:]][id] = Subscriber(continuation: continuation, turn: nextTurn)
+        let key = ByteKey(mxUserGUID)
+        if let perUser = limits.perUser, subscribers[key]?.count ?? 0 >= perUser { throw .userAtLimit(perUser) }
+        guard openStreams < limits.total else { throw .brokerAtLimit }
+        subscribers[key, default: [:]][id] = Subscriber(continuation: continuation, turn: nextTurn)
+        openStreams += 1
         nextTurn = (nextTurn + 1) % Self.turns
         if ticker == nil {
             ticker = Task { [weak self, heartbeat] in
@@ -78,6 +106,7 @@ actor EventHub {
     func unsubscribe(_ id: UUID, mxUserGUID: String) {
         let mxUserGUID = ByteKey(mxUserGUID)
         guard let subscriber = subscribers[mxUserGUID]?.removeValue(forKey: id) else { return }
+        openStreams -= 1
         subscriber.continuation.finish()
         if subscribers[mxUserGUID]?.isEmpty == true {
             subscribers[mxUserGUID] = nil
@@ -116,11 +145,6 @@ actor EventHub {
         return try result.get()
     }
 
-    /// How many streams are open.
-    var openStreams: Int {
-        subscribers.values.reduce(0) { $0 + $1.count }
-    }
-
     /// Ends every stream and refuses new ones (graceful shutdown).
     func close() {
         isClosed = true
@@ -131,6 +155,13 @@ actor EventHub {
             }
         }
         subscribers = [:]
+        openStreams = 0
+    }
+
+    /// The key under which the streams of a subject with no MX user yet wait for one: no MX guid
+    /// holds a `:`, so it meets none of them.
+    static func waitingKey(subject: String) -> String {
+        "subject:" + subject
     }
 }
 

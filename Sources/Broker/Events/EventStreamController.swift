@@ -11,14 +11,22 @@ import NIOCore
 /// `last_event_id` in the query) first gets every stored event after it, in order, then live
 /// ones; without it the stream starts with the next new event. A comment line is sent as a
 /// heartbeat, after a look at the store for events no wake-up announced (stored by another
-/// process); the stream ends when the client goes away (noticed at the next write) or when the
-/// broker shuts down gracefully.
+/// process); the stream ends when the client goes away (noticed at the next write), when the
+/// token that opened it expires, or when the broker shuts down gracefully.
+///
+/// Opening a stream spends a read of the caller's budget, and a caller may hold
+/// `MAX_STREAMS_PER_USER` streams at once; past it a new one is refused with 429
+/// `too_many_streams` rather than an old one closed, as EventSource reconnects whenever a stream
+/// closes, and two sets of tabs would then close each other's streams forever. Streams stop
+/// short of the open-file limit (503 `streams_unavailable`). A stream never creates an MX user:
+/// a caller without one waits for theirs, then gets every event of it.
 struct EventStreamController {
     let provisioner: UserProvisioner
     let store: any Store
     let hub: EventHub
     let verifier: TokenVerifier
     let eventsTokens: EventsTokenIssuer
+    let limits: RateLimitMiddleware
     /// Logs the end of streams; the request's own logger is not kept for a stream's lifetime.
     let logger: Logger
 
@@ -42,10 +50,19 @@ struct EventStreamController {
 
     /// A stream the caller may read, subscribed to the hub, and where it starts.
     private struct OpenedStream: Sendable {
-        let mxUserGUID: String
+        let subject: String
+        /// The caller's MX user, or `nil` while they have none.
+        let mxUserGUID: String?
+        let subscription: Subscription
+        let start: Int64
+        let expiresAt: Date
+    }
+
+    /// A stream's place in the hub: the key it is subscribed under and its signals.
+    private struct Subscription: Sendable {
+        let key: String
         let id: UUID
         let signals: AsyncStream<EventHub.Signal>
-        let start: Int64
     }
 
     @Sendable func stream(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -53,31 +70,44 @@ struct EventStreamController {
         // is open, so the deep calls of opening one (verifying the token, reading the store)
         // run in a task of their own, whose memory is freed when it ends.
         let opened = try await Task { try await open(request) }.value
-        let (mxUserGUID, id, signals, start) = (opened.mxUserGUID, opened.id, opened.signals, opened.start)
-        let store = self.store
-        let hub = self.hub
-        let logger = self.logger
-        let requestID = context.requestID
+        let (store, hub, provisioner, logger, requestID) = (self.store, self.hub, self.provisioner, self.logger, context.requestID)
         let body = ResponseBody { writer in
-            var last = start
+            var subscription = opened.subscription
+            var mxUserGUID = opened.mxUserGUID
+            var last = opened.start
             do {
                 try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
-                last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
-                for await signal in signals {
-                    switch signal {
-                    case .newEvents:
+                var ended = false
+                while !ended {
+                    ended = true
+                    if let mxUserGUID {
                         last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
-                    case .heartbeat:
-                        last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
-                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    }
+                    for await signal in subscription.signals {
+                        guard Date() < opened.expiresAt else {
+                            try await writer.write(ByteBuffer(string: ": the token expired; reconnect with a fresh one\n\n"))
+                            break
+                        }
+                        if mxUserGUID == nil, let found = try await provisioner.existingMXUserGUID(subject: opened.subject) {
+                            await hub.unsubscribe(subscription.id, mxUserGUID: subscription.key)
+                            subscription = try await Self.subscribe(found, to: hub)
+                            (mxUserGUID, last, ended) = (found, 0, false)
+                            break
+                        }
+                        if let mxUserGUID {
+                            last = try await Self.send(after: last, of: mxUserGUID, from: store, through: hub, to: &writer)
+                        }
+                        if signal == .heartbeat { try await writer.write(ByteBuffer(string: ": heartbeat\n\n")) }
                     }
                 }
-                try await writer.write(ByteBuffer(string: "retry: 1000\n: server shutting down; reconnect\n\n"))
+                if Date() < opened.expiresAt {
+                    try await writer.write(ByteBuffer(string: "retry: 1000\n: server shutting down; reconnect\n\n"))
+                }
                 try await writer.finish(nil)
             } catch {
                 logger.debug("Event stream ended", metadata: ["error.type": "\(type(of: error))", "request.id": "\(requestID)"])
             }
-            await hub.unsubscribe(id, mxUserGUID: mxUserGUID)
+            await hub.unsubscribe(subscription.id, mxUserGUID: subscription.key)
         }
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
@@ -85,22 +115,51 @@ struct EventStreamController {
     }
 
     private func open(_ request: Request) async throws -> OpenedStream {
-        let subject = try await caller(request)
+        let (subject, expiresAt) = try await caller(request)
+        try limits.spendRead(by: subject)
         let lastEventID = try Self.lastEventID(request)
-        let mxUserGUID = try await provisioner.user(subject: subject).mxUserGUID
-        let (id, signals) = await hub.subscribe(mxUserGUID: mxUserGUID)
+        let mxUserGUID = try await provisioner.existingMXUserGUID(subject: subject)
+        let subscription = try await Self.subscribe(mxUserGUID ?? EventHub.waitingKey(subject: subject), to: hub)
         do {
             let start: Int64
             if let lastEventID {
                 start = lastEventID
-            } else {
+            } else if let mxUserGUID {
                 start = try await store.lastEventSequence(mxUserGUID: mxUserGUID)
+            } else {
+                start = 0
             }
-            return OpenedStream(mxUserGUID: mxUserGUID, id: id, signals: signals, start: start)
+            return OpenedStream(subject: subject, mxUserGUID: mxUserGUID, subscription: subscription, start: start, expiresAt: expiresAt)
         } catch {
-            await hub.unsubscribe(id, mxUserGUID: mxUserGUID)
+            await hub.unsubscribe(subscription.id, mxUserGUID: subscription.key)
             throw error
         }
+    }
+
+    /// Subscribes to the hub under `key`, or throws the error a refusal is answered with.
+    private static func subscribe(_ key: String, to hub: EventHub) async throws(BrokerError) -> Subscription {
+        let subscribed: (id: UUID, signals: AsyncStream<EventHub.Signal>)
+        do throws(EventHub.Refusal) {
+            subscribed = try await hub.subscribe(mxUserGUID: key)
+        } catch {
+            switch error {
+            case .userAtLimit(let limit):
+                throw BrokerError(
+                    .tooManyRequests,
+                    "too_many_streams",
+                    "This user has \(limit) event streams open already, as many as allowed; close one first.",
+                    headers: [.retryAfter: "15"]
+                )
+            case .brokerAtLimit:
+                throw BrokerError(
+                    .serviceUnavailable,
+                    "streams_unavailable",
+                    "The broker holds as many event streams as it can; try again shortly.",
+                    headers: [.retryAfter: "15"]
+                )
+            }
+        }
+        return Subscription(key: key, id: subscribed.id, signals: subscribed.signals)
     }
 
     /// Writes every stored event after `sequence`; returns the last sequence written.
@@ -128,19 +187,20 @@ struct EventStreamController {
         }
     }
 
-    /// The subject of the bearer token, or of an events token given as `access_token`.
-    private func caller(_ request: Request) async throws -> String {
+    /// The subject of the bearer token, or of an events token given as `access_token`, and when
+    /// that token expires.
+    private func caller(_ request: Request) async throws -> (subject: String, expiresAt: Date) {
         if let header = request.headers[.authorization] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            guard let token = AuthenticationMiddleware.bearerToken(in: header) else {
                 throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme, or an events token as access_token.")
             }
-            return try await verifier.subject(of: String(parts[1].trimmingOptionalWhitespace))
+            let caller = try await verifier.caller(of: token)
+            return (caller.subject, caller.expiresAt)
         }
         guard let token = request.uri.queryParameters.get("access_token") else {
             throw BrokerError.unauthorized("missing_token", "Send a bearer token, or an events token as access_token.")
         }
-        return try await eventsTokens.subject(of: token)
+        return try await eventsTokens.caller(of: token)
     }
 
     private static func lastEventID(_ request: Request) throws(BrokerError) -> Int64? {

@@ -24,14 +24,14 @@ struct EventsTokenIssuer: Sendable {
         )
     }
 
-    /// The subject of a valid, unexpired events token.
-    func subject(of token: String) async throws(BrokerError) -> String {
+    /// The subject of a valid, unexpired events token, and when it expires.
+    func caller(of token: String) async throws(BrokerError) -> (subject: String, expiresAt: Date) {
         guard let claims = try? await keys.verify(token, as: EventsTokenClaims.self), claims.scope == "events",
             claims.exp.value > Date()
         else {
             throw BrokerError.unauthorized("invalid_token", "The access_token is not a valid events token; ask POST /v1/events/token for a new one.")
         }
-        return claims.sub.value
+        return (claims.sub.value, claims.exp.value)
     }
 }
 

@@ -8,4 +8,9 @@ struct UserChanges: Sendable {
         cache.invalidate(mxUserGUID: mxUserGUID)
         await hub.publish(mxUserGUID: mxUserGUID)
     }
+
+    /// A subject has an MX user now: streams it opened before it had one can follow it.
+    func created(subject: String) async {
+        await hub.publish(mxUserGUID: EventHub.waitingKey(subject: subject))
+    }
 }

@@ -511,7 +511,11 @@ enum OpenAPIDocument {
               description: >-
                 member.updated, member.deleted, aggregation.completed and
                 connection.action_required, with store sequence numbers as ids. Takes a bearer
-                token or an events token as access_token.
+                token or an events token as access_token. Opening one spends a read of the
+                caller's budget; a caller holds at most MAX_STREAMS_PER_USER streams (429
+                too_many_streams), and the broker stops short of its open-file limit (503
+                streams_unavailable). A stream ends when its token expires, and never creates
+                the caller's MX user: without one it waits for it.
               security:
                 - bearer: []
                 - eventsToken: []
@@ -532,6 +536,8 @@ enum OpenAPIDocument {
                       schema: { type: string }
                 "400": { $ref: "#/components/responses/Error" }
                 "401": { $ref: "#/components/responses/Error" }
+                "429": { $ref: "#/components/responses/Error" }
+                "503": { $ref: "#/components/responses/Error" }
           /v1/events/token:
             post:
               tags: [events]

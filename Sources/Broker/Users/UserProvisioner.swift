@@ -15,16 +15,19 @@ actor UserProvisioner {
     private let mx: MXClient
     private let ids: MXUserIDs
     private let logger: Logger
+    /// Told of each user created here, for the event streams waiting for one.
+    private let changes: UserChanges?
     /// Creations under way, by subject's bytes (``ByteKey``): the store and MX tell subjects
     /// apart by their bytes, and so must everything the broker keeps of them.
     private var inFlight: [ByteKey: Task<StoredUser, any Error>] = [:]
     /// Subjects' MX user guids, remembered briefly so that hot reads skip the store.
     private let knownGUIDs = ExpiringCache<String>()
 
-    init(store: any Store, mx: MXClient, idSecret: Secret, logger: Logger) {
+    init(store: any Store, mx: MXClient, idSecret: Secret, changes: UserChanges? = nil, logger: Logger) {
         self.store = store
         self.mx = mx
         self.ids = MXUserIDs(secret: idSecret)
+        self.changes = changes
         self.logger = logger
     }
 
@@ -81,7 +84,9 @@ actor UserProvisioner {
             logger.info("Adopted existing MX user", metadata: ["mx.user.guid": "\(mxUser.guid)"])
         }
         let user = StoredUser(subject: subject, mxUserID: id, mxUserGUID: mxUser.guid, createdAt: createdAt, profileDigest: applied?.digest)
-        return try await store.insertUser(user)
+        let stored = try await store.insertUser(user)
+        await changes?.created(subject: subject)
+        return stored
     }
 
     /// Sends MX the caller's changed profile, then remembers that it did.
