@@ -12,8 +12,9 @@ struct RetentionService: Service, CustomStringConvertible {
     let eventRetention: TimeInterval
     let logger: Logger
 
-    /// The first pass waits a minute, so start-up (and its migrations) comes first.
+    /// The first pass waits for the store's migrations, then a minute, so start-up comes first.
     func run() async throws {
+        guard (try? await cancelWhenGracefulShutdown({ try await store.waitUntilReady() })) != nil else { return }
         try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let now = Date()

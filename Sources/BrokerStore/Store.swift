@@ -84,6 +84,19 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    /// Returns once the store is reachable and its migrations have run (this process's start-up,
+    /// or `connect-broker migrate` elsewhere, may still be applying them), looking again after a
+    /// wait that grows from 50 ms to 5 s; throws `CancellationError` when cancelled.
+    public func waitUntilReady() async throws {
+        var wait = Duration.milliseconds(50)
+        while true {
+            try Task.checkCancellation()
+            if (try? await checkReady()) != nil { return }
+            try await Task.sleep(for: wait)
+            wait = min(wait * 2, .seconds(5))
+        }
+    }
+
     /// Inserts or replaces a member and appends `events` for its user, atomically (see
     /// ``updateMember(guid:mxUserGUID:_:)``).
     public func saveMember(_ member: MemberRecord, events: [NewEvent]) async throws -> [StoredEvent] {

@@ -52,6 +52,23 @@ struct ObservabilityTests {
         }
     }
 
+    @Test("webhook processing and pruning wait for the migrations instead of failing against an empty database")
+    func workersWaitForMigrations() async throws {
+        let logs = LogCapture()
+        let environment = sandboxEnvironment(["MIGRATE_ON_START": "false"])
+        try await withBroker(environment, logs: logs) { broker async throws in
+            try await Task.sleep(for: .milliseconds(400))
+            try await SQLiteStore(path: try BrokerConfiguration(environment: environment).databasePath).migrate()
+            #expect(try await broker.deliver(#"{"type":"PING"}"#).status == .noContent)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await broker.metric("webhook_inbox_items", #"status="pending""#) ?? 0 > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(try await broker.metric("webhook_inbox_items", #"status="pending""#) == 0, "processed once the store was migrated")
+        }
+        #expect(!logs.text.contains("failed"), "\(logs.text.split(separator: "\n").filter { $0.contains("failed") })")
+    }
+
     @Test("/readyz fails, promptly, while the database cannot be reached")
     func readinessNeedsTheDatabase() async throws {
         let environment = sandboxEnvironment(["MIGRATE_ON_START": "false", "DATABASE_URL": "postgres://broker@127.0.0.1:1/broker?sslmode=disable"])

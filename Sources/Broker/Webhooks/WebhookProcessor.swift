@@ -35,7 +35,10 @@ struct WebhookProcessor: Service, CustomStringConvertible {
     let wakeUp: WebhookWakeUp
     let logger: Logger
 
+    /// Starts once the store is migrated: the service starts with the server, whose start-up
+    /// applies the migrations.
     func run() async throws {
+        guard (try? await cancelWhenGracefulShutdown({ try await store.waitUntilReady() })) != nil else { return }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let claimed: [InboxItem]
             do {
