@@ -205,7 +205,7 @@ func buildApplication(
 
     registeredRoutes(router.routes)
     let http1 = HTTP1Channel.Configuration(
-        additionalChannelHandlers: [ReceiveBufferSizing(), ShutdownNotice { Task { await hub.close() } }, OversizedHeadersHandler()],
+        additionalChannelHandlers: [ReceiveBufferSizing(), ShutdownNotice { Task { await hub.close() } }, ParserErrorHandler()],
         idleTimeout: .nanoseconds(
             configuration.idleTimeout.components.seconds * 1_000_000_000 + configuration.idleTimeout.components.attoseconds / 1_000_000_000
         ),

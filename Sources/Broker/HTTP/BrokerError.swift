@@ -46,10 +46,16 @@ public struct BrokerError: Error, Sendable {
             self.init(httpError: error)
         case is DecodingError:
             self.init(.badRequest, "malformed_json", "The request body is not valid JSON for this endpoint.")
+        case is ParserErrorHandler.MalformedRequest:
+            self.init(.badRequest, "malformed_request", Self.malformedRequestMessage)
         default:
             self.init(.internalServerError, "internal_error", "The broker could not complete this request.")
         }
     }
+
+    /// What a request the HTTP parser refuses is told.
+    static let malformedRequestMessage =
+        "The request is not valid HTTP/1.1: its request line, headers or body framing (Content-Length, Transfer-Encoding: chunked) could not be read."
 
     private init(mxError: MXError) {
         switch mxError.kind {
@@ -107,7 +113,9 @@ public struct BrokerError: Error, Sendable {
     /// The JSON response for this error.
     func response(requestID: String) -> Response {
         let body = Body(error: .init(code: code, message: message, request_id: requestID))
-        let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         var headers = self.headers
         headers[.contentType] = "application/json"
         headers[.cacheControl] = "no-store"

@@ -25,6 +25,11 @@ struct EdgeMiddleware: RouterMiddleware {
         var response: Response
         if let origin, CORSPolicy.isPreflight(request) {
             response = CORSPolicy.preflightResponse(origin: origin)
+        } else if let coding = request.headers[.transferEncoding], coding.trimmingOptionalWhitespace.lowercased() != "chunked" {
+            // The parser takes `gzip, chunked` as chunked; the broker decodes no other coding, so
+            // it refuses the body rather than read it as something it is not.
+            response = BrokerError.badRequest("unsupported_transfer_encoding", "Only Transfer-Encoding: chunked is accepted.")
+                .response(requestID: requestID)
         } else {
             do {
                 response = try await next(request, context)
