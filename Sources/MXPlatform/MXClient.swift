@@ -73,9 +73,12 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         return try decode(UserEnvelope.self, from: response).user
     }
 
-    /// Replaces a user's `email` (null when there is none) and `metadata` (`PUT /users/{user_guid}`).
+    /// Replaces a user's `metadata` and, when given, `email` (`PUT /users/{user_guid}`). MX's
+    /// `UserUpdateRequest` has no null email, so without one the email is left out.
     public func updateUser(userGUID: String, email: String?, metadata: String) async throws {
-        let fields = JSONValue.object(["email": email.map(JSONValue.string) ?? .null, "metadata": .string(metadata)])
+        var values: [String: JSONValue] = ["metadata": .string(metadata)]
+        if let email { values["email"] = .string(email) }
+        let fields = JSONValue.object(values)
         _ = try await send(.PUT, ["users", userGUID], body: ByteBuffer(data: try JSONEncoder().encode(JSONValue.object(["user": fields]))))
     }
 

@@ -8,11 +8,14 @@ struct SandboxUser: Codable, Sendable {
     var metadata: String?
     var isDisabled: Bool
 
+    /// MX's `UserResponse`; `email` is left out when the user has none (v20250224 types it a
+    /// string that is never null).
     var json: SandboxJSON {
-        .object([
-            ("email", .string(email)), ("guid", .string(guid)), ("id", .string(id)),
-            ("is_disabled", .bool(isDisabled)), ("metadata", .string(metadata)),
-        ])
+        .object(
+            (email.map { [("email", SandboxJSON.string($0))] } ?? []) + [
+                ("guid", .string(guid)), ("id", .string(id)), ("is_disabled", .bool(isDisabled)), ("metadata", .string(metadata)),
+            ]
+        )
     }
 }
 

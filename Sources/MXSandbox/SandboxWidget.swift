@@ -22,6 +22,16 @@ extension MXSandbox {
     }
 
     /// `POST /users/{user_guid}/widget_urls`: a single-use URL of the sandbox's widget page.
+    /// MX's widget types (v20250224 `WidgetResponse.type`).
+    static let widgetTypes: Set<String> = [
+        "accounts_widget", "mini_accounts_widget", "actionable_integration_widget", "budgets_widget", "mini_budgets_widget",
+        "cash_flow_widget", "mini_cash_flow_widget", "connect_widget", "connections_widget", "debts_widget", "finstrong_widget",
+        "mini_finstrong_widget", "goals_widget", "help_widget", "master_widget", "money_dashboard_widget", "net_worth_widget",
+        "mini_net_worth_widget", "notifications_settings_widget", "recurringtransactions_widget", "mini_recurringtransactions_widget",
+        "settings_widget", "spending_widget", "mini_spending_widget", "spending_plan_widget", "mini_spending_plan_widget",
+        "transaction_rules_widget", "transactions_widget", "trends_widget", "mini_trends_widget",
+    ]
+
     func mintWidgetURL<Context: RequestContext>(
         for user: SandboxUser,
         request: Request,
@@ -31,6 +41,9 @@ extension MXSandbox {
         let fields = try await decode(WidgetURLBody.self, from: request, context: context).widget_url
         guard let widgetType = fields.widget_type, !widgetType.isEmpty else {
             throw SandboxFailure(400, "widget_type is required.")
+        }
+        guard Self.widgetTypes.contains(widgetType) else {
+            throw SandboxFailure(400, "widget_type must be one of MX's widget types, such as connect_widget.")
         }
         if let memberGUID = fields.current_member_guid, await state.member(memberGUID, ofUser: user.guid, byIDToo: false) == nil {
             throw SandboxFailure(404, "current_member_guid does not belong to this user.")

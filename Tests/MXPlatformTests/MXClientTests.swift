@@ -244,10 +244,10 @@ struct ConcurrencyLimitTests {
         try await Task.sleep(for: .milliseconds(50))
         let cancelled = Task { try await limit.withPlace { order.append("cancelled") } }
         try await Task.sleep(for: .milliseconds(50))
-        let waiters = ["first", "second", "third"].map { name in
-            Task {
-                try await limit.withPlace { order.append(name) }
-            }
+        var waiters: [Task<Void, any Error>] = []
+        for name in ["first", "second", "third"] {
+            waiters.append(Task { try await limit.withPlace { order.append(name) } })
+            try await Task.sleep(for: .milliseconds(20))
         }
         cancelled.cancel()
         await #expect(throws: CancellationError.self) { try await cancelled.value }

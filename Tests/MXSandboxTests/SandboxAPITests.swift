@@ -85,4 +85,48 @@ struct SandboxAPITests {
             #expect(try await client.mx(.get, "/institutions/nowhere").status == .notFound)
         }
     }
+
+    @Test("a user without an email has none in MX's shape: the field is left out, never null")
+    func userWithoutEmail() async throws {
+        try await withSandbox { client async throws in
+            let guid = try await client.createUser(id: "no-email")
+            for version in ["v20250224", "v20111101"] {
+                let user = try #require(try await client.mx(.get, "/users/\(guid)", version: version).json["user"] as? [String: Any])
+                #expect(user["email"] == nil, "\(version)")
+                #expect(user["guid"] as? String == guid)
+            }
+            _ = try await client.mx(.put, "/users/\(guid)", #"{"user":{"email":"a@example.com"}}"#)
+            let user = try #require(try await client.mx(.get, "/users/\(guid)").json["user"] as? [String: Any])
+            #expect(user["email"] as? String == "a@example.com")
+        }
+    }
+
+    @Test("widget_type must be one of MX's widget types")
+    func widgetTypes() async throws {
+        try await withSandbox { client async throws in
+            let guid = try await client.createUser(id: "widgets")
+            #expect(try await client.mx(.post, "/users/\(guid)/widget_urls", #"{"widget_url":{"widget_type":"connect_widget"}}"#).status == .ok)
+            #expect(try await client.mx(.post, "/users/\(guid)/widget_urls", #"{"widget_url":{"widget_type":"__main__"}}"#).status == .badRequest)
+        }
+    }
+
+    @Test("a page number past any arithmetic is an empty page, on every list route, and the sandbox keeps serving")
+    func hugePages() async throws {
+        try await withSandbox { client async throws in
+            let guid = try await client.createUser(id: "pages")
+            let member = try await client.createMember(user: guid)
+            for list in [
+                "/institutions", "/users", "/users/\(guid)/members", "/users/\(guid)/accounts", "/users/\(guid)/transactions",
+                "/users/\(guid)/members/\(member)/accounts", "/users/\(guid)/members/\(member)/transactions",
+            ] {
+                for page in ["9223372036854775807", "4611686018427387904"] {
+                    let response = try await client.mx(.get, "\(list)?page=\(page)&records_per_page=100")
+                    #expect(response.status == .ok, "\(list)")
+                    let pagination = try response.json["pagination"] as? [String: Any]
+                    #expect(pagination?["current_page"] as? Int == Int(page), "\(list)")
+                }
+            }
+            #expect(try await client.mx(.get, "/users").status == .ok)
+        }
+    }
 }
