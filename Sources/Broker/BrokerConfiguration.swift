@@ -269,7 +269,8 @@ public struct BrokerConfiguration: Sendable {
     }
 
     /// The MX sandbox's settings from `SANDBOX_MX_CLIENT_ID`, `SANDBOX_MX_API_KEY`,
-    /// `SANDBOX_CONNECT_SECONDS`, `SANDBOX_PUBLIC_URL`, `SANDBOX_FAULTS` and the `SANDBOX_WEBHOOK_…` keys.
+    /// `SANDBOX_CONNECT_SECONDS`, `SANDBOX_PUBLIC_URL`, `SANDBOX_FAULTS`, the `SANDBOX_WEBHOOK_…`
+    /// keys and `MX_API_VERSION` (the version whose webhooks the sandbox sends).
     public static func sandboxConfiguration(environment: [String: String]) throws(ConfigurationError) -> SandboxConfiguration {
         let reader = EnvironmentReader(environment)
         return SandboxConfiguration(
@@ -281,6 +282,7 @@ public struct BrokerConfiguration: Sendable {
             webhookUsername: reader.string("SANDBOX_WEBHOOK_USERNAME") ?? SandboxConfiguration.defaultWebhookUsername,
             webhookPassword: reader.string("SANDBOX_WEBHOOK_PASSWORD") ?? SandboxConfiguration.defaultWebhookPassword,
             webhookRetryScale: try reader.number("SANDBOX_WEBHOOK_RETRY_SCALE", default: 1, range: 0.000_001...1),
+            webhookAPIVersion: try reader.choice("MX_API_VERSION", default: .v20250224),
             faults: try reader.string("SANDBOX_FAULTS").map { json throws(ConfigurationError) in
                 let data = Data(json.utf8)
                 do throws(SandboxFaultError) {

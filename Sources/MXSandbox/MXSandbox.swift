@@ -174,17 +174,17 @@ public struct MXSandbox: Sendable {
                 let name = query.get("name")?.lowercased()
                 let matches = SandboxInstitution.all.filter { name == nil || $0.name.lowercased().contains(name!) || $0.code.contains(name!) }
                 let page = SandboxPage(page: query.get("page"), recordsPerPage: query.get("records_per_page"), maximum: 100).slice(matches)
-                return .object([("institutions", .array(page.items.map(\.json))), ("pagination", page.pagination)])
+                return .object([("institutions", .array(page.items.map { $0.json(version) })), ("pagination", page.pagination)])
             }
         }
         group.get("institutions/:code") { request, context in
             try await api(request, context) { version in
-                .object([("institution", try institution(context).json)])
+                .object([("institution", try institution(context, version).json(version))])
             }
         }
         group.get("institutions/:code/credentials") { request, context in
             try await api(request, context) { version in
-                let fields = try institution(context).credentials
+                let fields = try institution(context, version).credentials
                 let page = SandboxPage(page: nil, recordsPerPage: nil, maximum: 1000).slice(fields)
                 return .object([("credentials", .array(page.items.map(\.json))), ("pagination", page.pagination)])
             }
@@ -397,8 +397,8 @@ public struct MXSandbox: Sendable {
         return (user, member)
     }
 
-    private func institution<Context: RequestContext>(_ context: Context) throws -> SandboxInstitution {
-        guard let institution = SandboxInstitution.named(try context.parameters.require("code")) else {
+    private func institution<Context: RequestContext>(_ context: Context, _ version: SandboxAPIVersion) throws -> SandboxInstitution {
+        guard let institution = SandboxInstitution.identified(by: try context.parameters.require("code"), version: version) else {
             throw SandboxFailure(404, "Institution not found.")
         }
         return institution
@@ -459,6 +459,9 @@ public struct MXSandbox: Sendable {
         if request.headers[values: .accept].contains(where: { $0.contains("application/vnd.mx.api.v1+json") }) {
             return .v20111101
         }
+        // MX's v20111101 document declares no version header for deletions, and MX's client
+        // sends none: a deletion answers no body, so any version serves.
+        if request.method == .delete { return .v20111101 }
         throw SandboxFailure(406, "No valid API version given: send Accept-Version or Accept: application/vnd.mx.api.v1+json.")
     }
 

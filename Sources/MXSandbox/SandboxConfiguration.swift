@@ -12,7 +12,9 @@ import Foundation
 /// - `SANDBOX_WEBHOOK_URL` (URL, optional): where webhooks go (an embedded sandbox sends them to
 ///   its broker); `SANDBOX_WEBHOOK_USERNAME` / `SANDBOX_WEBHOOK_PASSWORD` (defaults
 ///   `sandbox-webhooks` / `sandbox-webhook-password`): their Basic credentials;
-///   `SANDBOX_WEBHOOK_RETRY_SCALE` (default 1): shrinks MX's ~24-hour redelivery schedule for tests.
+///   `SANDBOX_WEBHOOK_RETRY_SCALE` (default 1): shrinks MX's ~24-hour redelivery schedule for tests;
+///   `MX_API_VERSION` (default `v20250224`): the integration's API version, which decides the
+///   webhooks MX sends it (`initial_data_ready` only to v20250224 integrations).
 /// - `SANDBOX_FAULTS` (JSON, optional): faults injected from the start (see ``SandboxFaultRule``).
 public struct SandboxConfiguration: Sendable {
     public var clientID: String
@@ -31,6 +33,8 @@ public struct SandboxConfiguration: Sendable {
     public var webhookPassword: String
     /// Multiplies every delay of the redelivery schedule (1 = MX's pace).
     public var webhookRetryScale: Double
+    /// The API version of the integration the webhooks are for.
+    public var webhookAPIVersion: SandboxAPIVersion
     /// Faults injected into API calls from the start.
     public var faults: [SandboxFaultRule]
 
@@ -52,6 +56,7 @@ public struct SandboxConfiguration: Sendable {
         webhookUsername: String = SandboxConfiguration.defaultWebhookUsername,
         webhookPassword: String = SandboxConfiguration.defaultWebhookPassword,
         webhookRetryScale: Double = 1,
+        webhookAPIVersion: SandboxAPIVersion = .v20250224,
         faults: [SandboxFaultRule] = []
     ) {
         self.clientID = clientID
@@ -64,6 +69,7 @@ public struct SandboxConfiguration: Sendable {
         self.webhookUsername = webhookUsername
         self.webhookPassword = webhookPassword
         self.webhookRetryScale = webhookRetryScale
+        self.webhookAPIVersion = webhookAPIVersion
         self.faults = faults
     }
 }

@@ -90,13 +90,38 @@ struct SandboxInstitution: Sendable {
         all.first { $0.code == code }
     }
 
-    var json: SandboxJSON {
-        .object([
-            ("code", .string(code)), ("guid", .string(guid)), ("medium_logo_url", .null), ("name", .string(name)),
-            ("small_logo_url", .null), ("supports_account_identification", .bool(true)),
-            ("supports_account_statement", .bool(false)), ("supports_account_verification", .bool(true)),
-            ("supports_oauth", .bool(isOAuth)), ("supports_transaction_history", .bool(true)), ("url", .string(url)),
-        ])
+    /// The institution by its code, or in v20250224 by its guid too.
+    static func identified(by identifier: String, version: SandboxAPIVersion) -> SandboxInstitution? {
+        named(identifier) ?? (version == .v20250224 ? all.first { $0.guid == identifier } : nil)
+    }
+
+    /// MX's products the sandbox serves at every institution; an institution advertises only
+    /// what the sandbox answers for.
+    static let servedProducts = ["transactions"]
+
+    /// MX's `InstitutionResponse` in `version`'s shape: v20250224 lists `supported_products`,
+    /// v20111101 has a `supports_…` flag per product.
+    func json(_ version: SandboxAPIVersion) -> SandboxJSON {
+        var fields: [(String, SandboxJSON)] = [
+            ("code", .string(code)), ("forgot_password_url", .null), ("forgot_username_url", .null), ("guid", .string(guid)),
+            ("instructional_text", .null), ("instructional_text_steps", .array([])), ("is_disabled_by_client", .bool(false)),
+            ("iso_country_code", .string("US")), ("medium_logo_url", .null), ("name", .string(name)), ("small_logo_url", .null),
+            ("supports_oauth", .bool(isOAuth)), ("supports_tax_document", .bool(false)), ("trouble_signing_in_url", .null),
+            ("url", .string(url)),
+        ]
+        switch version {
+        case .v20250224:
+            fields += [
+                ("created_at", .string("2025-02-13T18:08:00+00:00")), ("is_hidden", .bool(false)),
+                ("supported_products", .array(Self.servedProducts.map { .string($0) })),
+            ]
+        case .v20111101:
+            fields += [
+                ("supports_account_identification", .bool(false)), ("supports_account_statement", .bool(false)),
+                ("supports_account_verification", .bool(false)), ("supports_transaction_history", .bool(false)),
+            ]
+        }
+        return .object(fields)
     }
 
     /// The MFA challenges of a multi-factor institution, and their right answers.

@@ -136,8 +136,8 @@ struct SandboxPage {
     }
 }
 
-/// The API version a sandbox caller asked for.
-enum SandboxAPIVersion: Sendable {
+/// The API version a sandbox caller asked for, or an integration is set up with.
+public enum SandboxAPIVersion: String, Sendable, CaseIterable {
     case v20111101
     case v20250224
 

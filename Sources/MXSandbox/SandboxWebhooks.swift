@@ -5,7 +5,7 @@ import NIOCore
 import NIOHTTP1
 
 /// Sends MX-shaped webhooks when a sandbox member's state calls for one, as MX does: a data
-/// webhook (`AGGREGATION`, and `initial_data_ready` after the first) when an aggregation
+/// webhook (`AGGREGATION`, and to v20250224 integrations `initial_data_ready` after the first) when an aggregation
 /// completes, and `CONNECTION_STATUS` when the member lands in a status the user must act on.
 ///
 /// Deliveries use HTTP Basic and are redelivered on a non-2xx answer or a timeout, at most 12
@@ -56,7 +56,7 @@ actor SandboxWebhooks {
             let stamp = Int64(completedAt.timeIntervalSince1970)
             let isFirst = !sent.contains { $0.hasPrefix("AGGREGATION|\(member.guid)|") }
             payloads.append(("AGGREGATION|\(member.guid)|\(stamp)", aggregation(member, user: user, completedAt: completedAt, isFirst: isFirst)))
-            if isFirst {
+            if isFirst, configuration.webhookAPIVersion == .v20250224 {
                 payloads.append(("initial_data_ready|\(member.guid)", initialDataReady(member)))
             }
         } else if Self.announcedStatuses.contains(status.connectionStatus) {

@@ -108,7 +108,7 @@ extension MXSandbox {
                 }
                 let events = WidgetEventFactory(grant: grant, session: session)
                 return [
-                    ("institutions", .array(matches.map(\.json))),
+                    ("institutions", .array(matches.map { $0.json(.v20250224) })),
                     ("events", .array([events.make("mx/connect/institutionSearch", [("query", .string(query))])])),
                 ]
             }
@@ -118,7 +118,7 @@ extension MXSandbox {
                 let institution = try Self.institution(body["institution_code"])
                 let events = WidgetEventFactory(grant: grant, session: session)
                 return [
-                    ("institution", institution.json), ("credentials", .array(institution.credentials.map(\.json))),
+                    ("institution", institution.json(.v20250224)), ("credentials", .array(institution.credentials.map(\.json))),
                     (
                         "events",
                         .array([

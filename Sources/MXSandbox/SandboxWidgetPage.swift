@@ -13,7 +13,7 @@ struct SandboxWidgetPage {
             ("scheme", .string(grant.webviewURLScheme)), ("target_origin", .string(targetOrigin)), ("poll_ms", .int(Int64(pollMilliseconds))),
             ("initial_step", .string(initialStep)), ("current_member_guid", .string(grant.currentMemberGUID)),
             ("current_institution_code", .string(grant.currentInstitutionCode)),
-            ("institutions", .array(SandboxInstitution.all.map(\.json))),
+            ("institutions", .array(SandboxInstitution.all.map { $0.json(.v20250224) })),
             ("initial_events", .array([WidgetEventFactory.load, events.make("mx/connect/loaded", [("initial_step", .string(initialStep))])])),
             (
                 "hint",

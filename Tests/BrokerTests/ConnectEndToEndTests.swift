@@ -19,6 +19,16 @@ struct ConnectEndToEndTests {
         return #"{"challenges":["# + zip(guids, values).map { #"{"guid":"\#($0)","value":"\#($1)"}"# }.joined(separator: ",") + "]}"
     }
 
+    @Test("institution searches page as MX pages institutions: at most 100 a page")
+    func institutionPages() async throws {
+        try await withBroker { broker in
+            #expect(try await broker.send(.get, "/v1/institutions?records_per_page=100", as: "alice").status == .ok)
+            let refused = try await broker.send(.get, "/v1/institutions?records_per_page=101", as: "alice")
+            #expect(refused.status == .badRequest)
+            #expect(refused.errorCode == "invalid_records_per_page")
+        }
+    }
+
     @Test("institutions: search by name, one institution, and the fields to ask the user for")
     func institutions() async throws {
         try await withBroker { broker in

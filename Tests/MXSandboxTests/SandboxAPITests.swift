@@ -86,6 +86,31 @@ struct SandboxAPITests {
         }
     }
 
+    @Test("institutions in each version's shape, advertising only the products the sandbox serves; v20250224 finds one by guid too")
+    func institutionShapes() async throws {
+        try await withSandbox { client async throws in
+            let current = try #require(try await client.mx(.get, "/institutions/mxbank").json["institution"] as? [String: Any])
+            #expect(current["supported_products"] as? [String] == ["transactions"])
+            #expect(current["supports_account_verification"] == nil)
+            #expect(current["is_hidden"] as? Bool == false)
+            let guid = try #require(current["guid"] as? String)
+            #expect(try await client.mx(.get, "/institutions/\(guid)").status == .ok)
+            #expect(try await client.mx(.get, "/institutions/\(guid)/credentials").status == .ok)
+
+            let older = try #require(try await client.mx(.get, "/institutions/mxbank", version: "v20111101").json["institution"] as? [String: Any])
+            #expect(older["supported_products"] == nil)
+            for flag in [
+                "supports_account_identification", "supports_account_verification", "supports_account_statement", "supports_transaction_history",
+            ] {
+                #expect(older[flag] as? Bool == false, "\(flag): the sandbox does not serve it")
+            }
+            #expect(try await client.mx(.get, "/institutions/\(guid)", version: "v20111101").status == .notFound)
+
+            let page = try await client.mx(.get, "/institutions?records_per_page=101").json["pagination"] as? [String: Any]
+            #expect(page?["per_page"] as? Int == 25, "above 100, MX falls back to 25 for institutions")
+        }
+    }
+
     @Test("a user without an email has none in MX's shape: the field is left out, never null")
     func userWithoutEmail() async throws {
         try await withSandbox { client async throws in
@@ -98,6 +123,20 @@ struct SandboxAPITests {
             _ = try await client.mx(.put, "/users/\(guid)", #"{"user":{"email":"a@example.com"}}"#)
             let user = try #require(try await client.mx(.get, "/users/\(guid)").json["user"] as? [String: Any])
             #expect(user["email"] as? String == "a@example.com")
+        }
+    }
+
+    @Test("deletions need no version header, as MX's v20111101 document and client have it")
+    func deletionsWithoutVersion() async throws {
+        try await withSandbox { client async throws in
+            let guid = try await client.createUser(id: "to-delete")
+            let member = try await client.createMember(user: guid)
+            var headers = mxHeaders()
+            headers[HTTPField.Name("Accept-Version")!] = nil
+            headers[.accept] = nil
+            #expect(try await client.execute(uri: "/users/\(guid)/members/\(member)", method: .delete, headers: headers) { $0 }.status == .noContent)
+            #expect(try await client.execute(uri: "/users/\(guid)", method: .delete, headers: headers) { $0 }.status == .noContent)
+            #expect(try await client.execute(uri: "/users", method: .get, headers: headers) { $0 }.status == .notAcceptable)
         }
     }
 

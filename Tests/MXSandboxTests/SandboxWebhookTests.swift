@@ -49,12 +49,17 @@ final class WebhookRecorder: Sendable {
 @Suite("Sandbox webhooks")
 struct SandboxWebhookTests {
     /// Runs a sandbox whose webhooks go to `recorder`, with MX's redelivery schedule shrunk.
-    private func withWebhookSandbox(_ recorder: WebhookRecorder, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    private func withWebhookSandbox(
+        _ recorder: WebhookRecorder,
+        version: SandboxAPIVersion = .v20250224,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         try await Application(router: recorder.router).test(.live) { receiver async throws in
             let configuration = SandboxConfiguration(
                 connectDelay: .milliseconds(100),
                 webhookURL: "http://127.0.0.1:\(try #require(receiver.port))/hook",
-                webhookRetryScale: 0.00002
+                webhookRetryScale: 0.00002,
+                webhookAPIVersion: version
             )
             let router = Router()
             MXSandbox(configuration: configuration, logger: Logger(label: "sandbox")).addRoutes(to: router, mountPath: "")
@@ -91,6 +96,18 @@ struct SandboxWebhookTests {
             _ = try await client.mx(.post, "/users/\(user)/members/\(member)/aggregate")
             try await waitUntil { recorder.deliveries(ofType: "AGGREGATION").count >= 2 }
             #expect(recorder.deliveries(ofType: "initial_data_ready").count == 1, "initial data is ready once")
+        }
+    }
+
+    @Test("a v20111101 integration gets AGGREGATION and no initial_data_ready, which MX sends to v20250224 ones only")
+    func noInitialDataReadyForOldVersion() async throws {
+        let recorder = WebhookRecorder(statuses: [204])
+        try await withWebhookSandbox(recorder, version: .v20111101) { client async throws in
+            let user = try await client.createUser(id: "older")
+            _ = try await client.createMember(user: user)
+            try await waitUntil { !recorder.deliveries(ofType: "AGGREGATION").isEmpty }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(recorder.deliveries(ofType: "initial_data_ready").isEmpty)
         }
     }
 

@@ -41,7 +41,7 @@ struct ConnectController {
     // MARK: Institutions
 
     @Sendable func searchInstitutions(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        var query = try ReadQuery(request, dates: false).mxQuery(version: mx.configuration.apiVersion)
+        var query = try ReadQuery(request, dates: false, maxRecordsPerPage: 100).mxQuery(version: mx.configuration.apiVersion)
         if let name = request.uri.queryParameters.get("name") {
             guard (1...100).contains(name.count) else {
                 throw BrokerError.badRequest("invalid_name", "name must be 1 to 100 characters.")

@@ -369,7 +369,7 @@ enum OpenAPIDocument {
               parameters:
                 - { name: name, in: query, required: false, schema: { type: string, minLength: 1, maxLength: 100 } }
                 - $ref: "#/components/parameters/Page"
-                - $ref: "#/components/parameters/RecordsPerPage"
+                - $ref: "#/components/parameters/InstitutionsPerPage"
               responses:
                 "200":
                   description: "`{\"institutions\": [...], \"pagination\": {...}}` as MX sent it."
@@ -755,8 +755,9 @@ enum OpenAPIDocument {
             InstitutionCode: { name: institution_code, in: path, required: true, schema: { type: string } }
             AccountGUID: { name: account_guid, in: path, required: true, schema: { type: string } }
             WebhookID: { name: id, in: path, required: true, schema: { type: integer, format: int64 } }
-            Page: { name: page, in: query, required: false, schema: { type: integer, minimum: 1 } }
+            Page: { name: page, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 1000000 } }
             RecordsPerPage: { name: records_per_page, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 1000 } }
+            InstitutionsPerPage: { name: records_per_page, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 100 } }
             FromDate: { name: from_date, in: query, required: false, schema: { type: string, format: date } }
             ToDate: { name: to_date, in: query, required: false, schema: { type: string, format: date } }
             AcceptLanguage: { name: Accept-Language, in: header, required: false, schema: { type: string } }

@@ -9,19 +9,20 @@ struct ReadQuery {
     var fromDate: CalendarDay?
     var toDate: CalendarDay?
 
-    /// Reads `page` (≥ 1), `records_per_page` (1–1000) and, when `dates` is true,
-    /// `from_date` / `to_date` (`YYYY-MM-DD`, from ≤ to). Anything else → 400.
-    init(_ request: Request, dates: Bool) throws(BrokerError) {
+    /// Reads `page` (1 to a million), `records_per_page` (1 to `maxRecordsPerPage`: 1000, or 100
+    /// for institutions, as MX pages them) and, when `dates` is true, `from_date` / `to_date`
+    /// (`YYYY-MM-DD`, from ≤ to). Anything else → 400.
+    init(_ request: Request, dates: Bool, maxRecordsPerPage: Int = 1000) throws(BrokerError) {
         let query = request.uri.queryParameters
         if let text = query.get("page") {
             guard let page = Int(text), page >= 1, page <= 1_000_000 else {
-                throw BrokerError.badRequest("invalid_page", "page must be a whole number from 1.")
+                throw BrokerError.badRequest("invalid_page", "page must be a whole number from 1 to 1000000.")
             }
             self.page = page
         }
         if let text = query.get("records_per_page") {
-            guard let size = Int(text), (1...1000).contains(size) else {
-                throw BrokerError.badRequest("invalid_records_per_page", "records_per_page must be a whole number from 1 to 1000.")
+            guard let size = Int(text), (1...maxRecordsPerPage).contains(size) else {
+                throw BrokerError.badRequest("invalid_records_per_page", "records_per_page must be a whole number from 1 to \(maxRecordsPerPage).")
             }
             recordsPerPage = size
         }
