@@ -117,7 +117,15 @@ func buildApplication(
             body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ready\"}"))
         )
     }
-    router.get("metrics") { _, _ in
+    let metricsRouter = configuration.metricsPort == nil ? router : Router(context: BrokerRequestContext.self)
+    if metricsRouter !== router { metricsRouter.add(middleware: EdgeMiddleware(edge: edge)) }
+    let metricsGroup = metricsRouter.group()
+    if let token = configuration.metricsToken {
+        metricsGroup.add(
+            middleware: OperatorTokenMiddleware(token: token, purpose: "metrics", key: "METRICS_TOKEN", wrongTokenCode: "invalid_metrics_token")
+        )
+    }
+    metricsGroup.get("metrics") { _, _ in
         let counts = try? await withDeadline(.seconds(2)) { try await store.webhookCounts() }
         let body = metrics.render(inboxCounts: counts, openStreams: await hub.openStreams)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: body))
@@ -240,6 +248,18 @@ func buildApplication(
         logger: logger
     )
     app.addServices(storeService.map { [$0] } ?? [])
+    if let metricsPort = configuration.metricsPort {
+        app.addServices(
+            Application(
+                router: metricsRouter,
+                configuration: .init(address: .hostname(configuration.host, port: metricsPort), serverName: nil),
+                onServerRunning: { channel in
+                    logger.notice("Metrics listening", metadata: ["server.url": "http://\(ListeningAddress(channel.localAddress).hostPort)/metrics"])
+                },
+                logger: logger
+            )
+        )
+    }
     app.addServices(
         HTTPClientService(client: httpClient),
         EventHubService(hub: hub),

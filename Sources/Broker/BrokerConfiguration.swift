@@ -65,6 +65,8 @@ import MXSandbox
 /// - `WEBHOOK_MAX_ATTEMPTS` (default 8), `WEBHOOK_RETRY_BASE_SECONDS` (5), `WEBHOOK_RETRY_MAX_SECONDS`
 ///   (3600), `WEBHOOK_LEASE_SECONDS` (120), `WEBHOOK_CONCURRENCY` (4): inbox processing.
 /// - `ADMIN_TOKEN` / `_FILE`: enables the admin API (`/v1/admin/…`) for this bearer token.
+/// - `METRICS_TOKEN` / `_FILE`: `/metrics` asks for this bearer token; `METRICS_PORT`: `/metrics`
+///   is served on this port of `HOST` instead of with the API (0 picks a free one).
 /// - `DEMO_DIR` (default `./Public`): the demo front end, served at `/` in development mode
 ///   (embedded sandbox and no token key set) when the folder holds an `index.html`.
 /// - `MAX_BODY_BYTES` (default 65536), `LOG_LEVEL` (default `info`), `LOG_FORMAT` (`text`
@@ -135,6 +137,10 @@ public struct BrokerConfiguration: Sendable {
     public var webhookLease: TimeInterval
     public var webhookConcurrency: Int
     public var adminToken: Secret?
+    /// The bearer token `/metrics` asks for; `nil` serves it to anyone who reaches it.
+    public var metricsToken: Secret?
+    /// A port of its own for `/metrics` (then not served on `port`); `nil` serves it with the API.
+    public var metricsPort: Int?
 
     /// Whether the embedded sandbox stands in for MX (and development conveniences are on).
     public var usesEmbeddedSandbox: Bool {
@@ -262,6 +268,13 @@ public struct BrokerConfiguration: Sendable {
         webhookRetryMax = try reader.number("WEBHOOK_RETRY_MAX_SECONDS", default: 3600, range: 0.001...604_800)
         webhookLease = try reader.number("WEBHOOK_LEASE_SECONDS", default: 120, range: 0.1...86_400)
         webhookConcurrency = try reader.integer("WEBHOOK_CONCURRENCY", default: 4, range: 1...256)
+        metricsToken = try reader.secret("METRICS_TOKEN")
+        if let metricsToken, metricsToken.value.utf8.count < 16 {
+            throw ConfigurationError("METRICS_TOKEN must be at least 16 characters long.")
+        }
+        metricsPort = try reader.string("METRICS_PORT").map { _ throws(ConfigurationError) in
+            try reader.integer("METRICS_PORT", default: 0, range: 0...65535)
+        }
         adminToken = try reader.secret("ADMIN_TOKEN")
         if let adminToken, adminToken.value.utf8.count < 16 {
             throw ConfigurationError("ADMIN_TOKEN must be at least 16 characters long.")

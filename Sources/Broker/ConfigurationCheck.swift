@@ -88,6 +88,25 @@ public enum ConfigurationCheck {
             note(.ok, "CORS: allowed from \(configuration.corsAllowedOrigins.joined(separator: ", ")).")
         }
         note(.ok, configuration.adminToken == nil ? "Admin API off (ADMIN_TOKEN not set)." : "Admin API on (ADMIN_TOKEN set).")
+        switch (configuration.metricsPort, configuration.metricsToken) {
+        case (let port?, let token):
+            note(.ok, "Metrics: /metrics on port \(port) only\(token == nil ? "" : ", behind METRICS_TOKEN (set)").")
+        case (nil, _?):
+            note(.ok, "Metrics: /metrics with the API, behind METRICS_TOKEN (set).")
+        case (nil, nil):
+            note(
+                isProduction ? .warning : .ok,
+                "Metrics: /metrics is open to anyone who reaches the API port; set METRICS_PORT or METRICS_TOKEN to keep it private."
+            )
+        }
+        let perUser = configuration.maxStreamsPerUser == 0 ? "no limit per user" : "at most \(configuration.maxStreamsPerUser) per user"
+        note(.ok, "Event streams: \(perUser), \(configuration.maxStreams) in all (the open-file limit less a reserve for other requests).")
+        note(.ok, "Tokens may live at most \(Int(configuration.tokenMaxLifetime)) s (JWT_MAX_LIFETIME_SECONDS).")
+        if configuration.allowedRedirects.isEmpty {
+            note(.ok, "OAuth redirects: no client_redirect_url is accepted (ALLOWED_REDIRECT_URL_PREFIXES not set).")
+        } else {
+            note(.ok, "OAuth redirects: client_redirect_url must be under one of ALLOWED_REDIRECT_URL_PREFIXES, compared as URLs.")
+        }
         return (configuration, findings)
     }
 

@@ -1,8 +1,10 @@
+import AsyncHTTPClient
 import BrokerStore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import Broker
@@ -49,6 +51,41 @@ struct ObservabilityTests {
 
             try await SQLiteStore(path: try BrokerConfiguration(environment: environment).databasePath).migrate()
             #expect(try await broker.send(.get, "/readyz").status == .ok)
+        }
+    }
+
+    @Test("METRICS_TOKEN keeps /metrics for the scraper: 401 without the token, 403 with another")
+    func metricsToken() async throws {
+        let token = "metrics-token-0123456789"
+        try await withBroker(sandboxEnvironment(["METRICS_TOKEN": token])) { broker async throws in
+            let missing = try await broker.send(.get, "/metrics")
+            #expect(missing.status == .unauthorized)
+            #expect(missing.errorCode == "missing_token")
+            #expect(try await broker.send(.get, "/metrics", headers: [.authorization: "Bearer not-the-token"]).errorCode == "invalid_metrics_token")
+            let scraped = try await broker.send(.get, "/metrics", headers: [.authorization: "Bearer \(token)"])
+            #expect(scraped.status == .ok)
+            #expect(String(buffer: scraped.body).contains("store_reachable"))
+            #expect(try await broker.send(.get, "/healthz").status == .ok, "health checks stay open")
+        }
+        #expect(throws: ConfigurationError.self) { try BrokerConfiguration(environment: sandboxEnvironment(["METRICS_TOKEN": "short"])) }
+    }
+
+    @Test("METRICS_PORT serves /metrics on a port of its own, and not with the API")
+    func metricsPort() async throws {
+        let logs = LogCapture()
+        try await withBroker(sandboxEnvironment(["METRICS_PORT": "0"]), logs: logs) { broker async throws in
+            #expect(try await broker.send(.get, "/metrics").status == .notFound)
+            let deadline = ContinuousClock.now + .seconds(5)
+            var url: Substring?
+            while url == nil, ContinuousClock.now < deadline {
+                url = logs.text.firstMatch(of: /Metrics listening server\.url=(\S+)/)?.1
+                if url == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let address = try #require(url)
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: String(address)), timeout: .seconds(5))
+            #expect(response.status == .ok)
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            #expect(text.contains("http_requests"))
         }
     }
 

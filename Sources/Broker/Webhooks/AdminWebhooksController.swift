@@ -1,5 +1,4 @@
 import BrokerStore
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -15,7 +14,9 @@ struct AdminWebhooksController {
     let wakeUp: WebhookWakeUp
 
     func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
-        let admin = group.add(middleware: AdminAuthentication(token: adminToken))
+        let admin = group.add(
+            middleware: OperatorTokenMiddleware(token: adminToken, purpose: "admin API", key: "ADMIN_TOKEN", wrongTokenCode: "invalid_admin_token")
+        )
         admin.get("webhooks", use: list)
         admin.get("webhooks/counts", use: counts)
         admin.get("webhooks/:id", use: read)
@@ -73,28 +74,6 @@ struct AdminWebhooksController {
 }
 
 /// Requires the admin token as a bearer token (compared in constant time).
-private struct AdminAuthentication: RouterMiddleware {
-    typealias Context = BrokerRequestContext
-
-    private let expected: [UInt8]
-
-    init(token: Secret) {
-        expected = Array(SHA256.hash(data: Data(token.value.utf8)))
-    }
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let header = request.headers[.authorization] ?? ""
-        guard header.lowercased().hasPrefix("bearer ") else {
-            throw BrokerError.unauthorized("missing_token", "The admin API needs Authorization: Bearer <ADMIN_TOKEN>.")
-        }
-        let given = Array(SHA256.hash(data: Data(header.dropFirst(7).trimmingOptionalWhitespace.utf8)))
-        guard zip(given, expected).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            throw BrokerError(.forbidden, "invalid_admin_token", "The admin token is wrong.")
-        }
-        return try await next(request, context)
-    }
-}
-
 private struct WebhookPage: Encodable {
     let webhooks: [InboxView]
     let total: Int

@@ -1,5 +1,4 @@
 import BrokerStore
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -58,10 +57,10 @@ struct WebhookReceiver {
 
 /// The HTTP Basic credentials MX sends with each webhook.
 struct WebhookCredentials: Sendable {
-    private let expected: [UInt8]
+    private let digest: SecretDigest
 
     init(username: String, password: Secret) {
-        expected = Array(SHA256.hash(data: Data("\(username):\(password.value)".utf8)))
+        digest = SecretDigest("\(username):\(password.value)")
     }
 
     /// Throws 401 without credentials and 403 with wrong ones; compares hashes in constant time.
@@ -76,9 +75,7 @@ struct WebhookCredentials: Sendable {
                 headers: [.wwwAuthenticate: "Basic realm=\"mx-webhooks\""]
             )
         }
-        let given = Array(SHA256.hash(data: decoded))
-        let difference = zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) }
-        guard difference == 0 else {
+        guard digest.matches(decoded) else {
             throw BrokerError(.forbidden, "invalid_credentials", "The webhook credentials are wrong.")
         }
     }
