@@ -223,10 +223,11 @@ func buildApplication(
             maxHeaderFieldCount: 100
         )
     )
+    let connections = configuration.maxConnections.map(ConnectionBudget.init(limit:)) ?? ConnectionBudget()
     var app = Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            BrokerHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: http1), cacheHits: cacheHits)
+            BrokerHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: http1), cacheHits: cacheHits, budget: connections)
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         onServerRunning: { channel in

@@ -55,6 +55,9 @@ import MXSandbox
 /// - `MAX_STREAMS` (default and most: the open-file limit less a reserve, see ``OpenFiles``):
 ///   event streams the broker holds open, so ordinary requests and health checks always find a
 ///   file descriptor.
+/// - `MAX_CONNECTIONS` (default: the open-file limit less half that reserve): connections served
+///   at once; past it a request is answered 503 `server_busy` and its connection closed, health
+///   checks excepted (see ``ConnectionBudget``).
 /// - `WIDGET_EVENT_RETENTION_DAYS` (default 30), `EVENT_RETENTION_HOURS` (default 72): how long
 ///   relayed widget events and stream events are kept.
 /// - `MX_WEBHOOK_USERNAME`, `MX_WEBHOOK_PASSWORD` / `_FILE`: the Basic credentials MX sends with
@@ -123,6 +126,9 @@ public struct BrokerConfiguration: Sendable {
     public var maxStreamsPerUser: Int
     /// Event streams the broker holds open at most.
     public var maxStreams: Int
+    /// Connections served at once before the rest are refused (health checks excepted); `nil`
+    /// for the open-file limit less half its reserve.
+    public var maxConnections: Int?
     public var eventsTokenLifetime: TimeInterval
     public var widgetEventRetention: TimeInterval
     public var eventRetention: TimeInterval
@@ -243,6 +249,9 @@ public struct BrokerConfiguration: Sendable {
         maxStreamsPerUser = try reader.integer("MAX_STREAMS_PER_USER", default: 5, range: 0...10_000)
         let streamBudget = OpenFiles.streamBudget
         maxStreams = try reader.integer("MAX_STREAMS", default: streamBudget, range: 1...max(1, streamBudget))
+        maxConnections = try reader.string("MAX_CONNECTIONS").map { _ throws(ConfigurationError) in
+            try reader.integer("MAX_CONNECTIONS", default: 1, range: 1...1_000_000)
+        }
         eventsTokenLifetime = try reader.number("EVENTS_TOKEN_SECONDS", default: 120, range: 1...86_400)
         widgetEventRetention = try reader.number("WIDGET_EVENT_RETENTION_DAYS", default: 30, range: 0...3650) * 86_400
         eventRetention = try reader.number("EVENT_RETENTION_HOURS", default: 72, range: 1...87_600) * 3600

@@ -23,11 +23,16 @@ final class BrokerProcess: Sendable {
     }
 
     /// Starts `connect-broker <command>` (`serve` or `sandbox`) with `environment` on a free
-    /// port and waits until it listens.
-    init(_ command: String = "serve", environment: [String: String]) async throws {
+    /// port and waits until it listens; with `openFileLimit`, under that `RLIMIT_NOFILE`.
+    init(_ command: String = "serve", environment: [String: String], openFileLimit: Int? = nil) async throws {
         let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = [command, "--port", "0"]
+        if let openFileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", Self.executable.path, command, "--port", "0"]
+        } else {
+            process.executableURL = Self.executable
+            process.arguments = [command, "--port", "0"]
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardError = pipe

@@ -73,4 +73,48 @@ struct GracefulShutdownTests {
         #expect(rows.first?["status"] as String? == "processed")
         #expect(rows.first?["attempts"] as Int? == 1)
     }
+
+    @Test(
+        "out of file descriptors: idle connections past the budget are shed, health checks answered, others 503; it recovers and SIGTERM exits 0",
+        .timeLimit(.minutes(1))
+    )
+    func runsOutOfDescriptors() async throws {
+        let broker = try await BrokerProcess(
+            environment: sandboxEnvironment(["MAX_STREAMS_PER_USER": "0", "RATE_LIMIT_READS_PER_MINUTE": "0"]),
+            openFileLimit: 128
+        )
+        defer { broker.stop() }
+        let port = try #require(URLComponents(string: broker.baseURL)?.port)
+        let token = try await DevTokenSigner(secret: testSecret).token(subject: "alice", lifetime: 600)
+        let auth = [("Authorization", "Bearer \(token)")]
+        var idle: [any Channel] = []
+        for _ in 0..<160 {
+            idle.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get())
+        }
+        try await Task.sleep(for: .seconds(3))
+        // A probe, like an orchestrator's, tries again when a connection is cut while the broker
+        // sheds the connections queued before it.
+        func probe(_ path: String, headers: [(String, String)] = []) async -> (status: Int, json: [String: Any]) {
+            for _ in 0..<3 {
+                if let answer = try? await httpRequest("\(broker.baseURL)\(path)", headers: headers) { return answer }
+            }
+            return (0, [:])
+        }
+        #expect(await probe("/healthz").status == 200, "a health check is answered past the budget")
+        let busy = await probe("/v1/accounts", headers: auth)
+        #expect(busy.status == 503)
+        #expect((busy.json["error"] as? [String: Any])?["code"] as? String == "server_busy")
+
+        for channel in idle { try? await channel.close() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        var status = 0
+        while status != 200, ContinuousClock.now < deadline {
+            status = (try? await httpRequest("\(broker.baseURL)/v1/accounts", headers: auth).status) ?? 0
+            if status != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(status == 200, "serving again once the connections closed")
+        broker.terminate()
+        #expect(await broker.exitStatus() == 0)
+        #expect(!broker.log.contains(" error "), "\(broker.log.split(separator: "\n").filter { $0.contains(" error ") }.prefix(3))")
+    }
 }

@@ -53,7 +53,10 @@ struct EdgeMiddleware: RouterMiddleware {
     private static func errorResponse(_ error: any Error, requestID: String, logger: Logger) -> Response {
         let brokerError = BrokerError(describing: error)
         if brokerError.status.code >= 500 {
-            logger.error(
+            // A 503 is the broker shedding load or waiting for MX or the store, which its
+            // metrics show; anything else past 500 is a fault to look at.
+            logger.log(
+                level: brokerError.status == .serviceUnavailable ? .warning : .error,
                 "Request failed",
                 metadata: ["error.code": "\(brokerError.code)", "error.type": "\(String(reflecting: type(of: error)))"]
             )
