@@ -13,7 +13,21 @@ struct WidgetEventsEndToEndTests {
     func batchReadsEachMemberOnce() async throws {
         try await withBroker(sandboxEnvironment(["RATE_LIMIT_RELAYS_PER_MINUTE": "0"])) { broker async throws in
             let member = try await broker.connectMember(as: "alice")
+            try await broker.waitForAggregation(of: member, as: "alice")
             let userGUID = try #require(try await broker.relayedUserGUID(as: "alice"))
+            // The sandbox's webhooks about the connection each make a read of the member too:
+            // let them be processed before counting.
+            let deadline = ContinuousClock.now + .seconds(10)
+            func settled() async throws -> Bool {
+                let done =
+                    (try await broker.metric("webhook_inbox_items", #"status="processed""#) ?? 0)
+                    + (try await broker.metric("webhook_inbox_items", #"status="ignored""#) ?? 0)
+                let open =
+                    (try await broker.metric("webhook_inbox_items", #"status="pending""#) ?? 0)
+                    + (try await broker.metric("webhook_inbox_items", #"status="processing""#) ?? 0)
+                return done >= 2 && open == 0
+            }
+            while try await !settled(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
             try await broker.injectFaults(#"[{"method":"GET","path":"/users/*/members/*","kind":"latency","latency_ms":0}]"#)
             let event =
                 #"{"mx":true,"type":"mx/connect/memberStatusUpdate","metadata":{"user_guid":"\#(userGUID)","session_guid":"S","member_guid":"\#(member)","connection_status":6}}"#

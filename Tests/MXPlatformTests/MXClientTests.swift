@@ -239,7 +239,7 @@ struct ConcurrencyLimitTests {
         let limit = ConcurrencyLimit(limit: 2)
         let order = NameLog()
         let holders = (0..<2).map { _ in
-            Task { try await limit.withPlace { try await Task.sleep(for: .milliseconds(400)) } }
+            Task { try await limit.withPlace { try await Task.sleep(for: .milliseconds(1500)) } }
         }
         try await Task.sleep(for: .milliseconds(50))
         let cancelled = Task { try await limit.withPlace { order.append("cancelled") } }
