@@ -32,7 +32,7 @@ actor SandboxState {
     // MARK: Users
 
     func createUser(id: String?, email: String?, metadata: String?, isDisabled: Bool) throws(SandboxFailure) -> SandboxUser {
-        if let id, users.values.contains(where: { $0.id == id }) {
+        if let id, users.values.contains(where: { Self.sameBytes($0.id, id) }) {
             throw SandboxFailure(409, "A user with this id already exists.")
         }
         let user = SandboxUser(guid: Self.newGUID("USR"), id: id, email: email, metadata: metadata, isDisabled: isDisabled)
@@ -43,7 +43,7 @@ actor SandboxState {
 
     func updateUser(_ guid: String, id: String?, email: String?, metadata: String?, isDisabled: Bool?) throws(SandboxFailure) -> SandboxUser {
         guard var user = users[guid] else { throw SandboxFailure(404, "User not found.") }
-        if let id, users.values.contains(where: { $0.id == id && $0.guid != guid }) {
+        if let id, users.values.contains(where: { Self.sameBytes($0.id, id) && $0.guid != guid }) {
             throw SandboxFailure(409, "A user with this id already exists.")
         }
         if let id { user.id = id }
@@ -58,7 +58,7 @@ actor SandboxState {
     /// All users, oldest first, optionally only those with `id` / `email`.
     func listUsers(id: String?, email: String?) -> [SandboxUser] {
         users.values
-            .filter { user in (id == nil || user.id == id) && (email == nil || user.email == email) }
+            .filter { user in (id == nil || Self.sameBytes(user.id, id)) && (email == nil || Self.sameBytes(user.email, email)) }
             .sorted { $0.guid < $1.guid }
     }
 
@@ -66,7 +66,7 @@ actor SandboxState {
     func user(_ identifier: String, byIDToo: Bool) -> SandboxUser? {
         if let user = users[identifier] { return user }
         guard byIDToo else { return nil }
-        return users.values.first { $0.id == identifier }
+        return users.values.first { Self.sameBytes($0.id, identifier) }
     }
 
     func deleteUser(_ guid: String) {
@@ -155,7 +155,7 @@ actor SandboxState {
     func member(_ identifier: String, ofUser userGUID: String, byIDToo: Bool) -> SandboxMember? {
         if let member = members[identifier], member.userGUID == userGUID { return member }
         guard byIDToo else { return nil }
-        return members.values.first { $0.userGUID == userGUID && $0.id == identifier }
+        return members.values.first { $0.userGUID == userGUID && Self.sameBytes($0.id, identifier) }
     }
 
     func deleteMember(_ guid: String) {
@@ -191,6 +191,16 @@ actor SandboxState {
         members[guid] = member
         save()
         return member
+    }
+
+    /// Whether two partner-chosen ids are the same, as MX compares them: by their bytes, where
+    /// Swift's `==` would call `"\u{212A}"` (KELVIN SIGN) and `"K"` equal.
+    private static func sameBytes(_ lhs: String?, _ rhs: String?) -> Bool {
+        switch (lhs, rhs) {
+        case (let lhs?, let rhs?): lhs.utf8.elementsEqual(rhs.utf8)
+        case (nil, nil): true
+        default: false
+        }
     }
 
     func member(guid: String) -> SandboxMember? {

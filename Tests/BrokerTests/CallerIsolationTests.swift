@@ -64,6 +64,14 @@ struct CallerIsolationTests {
             try await seesNothing("once more, where the cache could answer early")
             let users = try #require(try await broker.sandbox("/users")["users"] as? [[String: Any]])
             #expect(users.count == 2)
+
+            let ownerGUID = try #require(try await broker.relayedUserGUID(as: owner))
+            let relay =
+                #"{"mx":true,"type":"mx/connect/memberConnected","metadata":{"user_guid":"\#(ownerGUID)","session_guid":"S","member_guid":"\#(member)"}}"#
+            #expect(try await broker.send(.post, "/v1/widget_events", json: relay, headers: lookalikeHeaders).status == .forbidden)
+            #expect(try await broker.send(.delete, "/v1/me", headers: lookalikeHeaders).status == .noContent)
+            let kept = try await broker.send(.get, "/v1/accounts", headers: ownerHeaders)
+            #expect((try kept.json["accounts"] as? [Any])?.isEmpty == false, "erasing the lookalike leaves the owner's data")
         }
     }
 

@@ -111,6 +111,18 @@ struct SandboxAPITests {
         }
     }
 
+    @Test("users are found by their bytes, as MX compares them: KELVIN SIGN is not K")
+    func lookupsAsBytes() async throws {
+        try await withSandbox { client async throws in
+            let plain = try #require(
+                try await client.mx(.post, "/users", #"{"user":{"id":"plain","email":"Kim@example.com"}}"#).json["user"] as? [String: Any]
+            )
+            _ = try await client.mx(.post, "/users", #"{"user":{"id":"lookalike","email":"\#u{212A}im@example.com"}}"#)
+            let found = try #require(try await client.mx(.get, "/users?email=Kim@example.com").json["users"] as? [[String: Any]])
+            #expect(found.map { $0["guid"] as? String } == [plain["guid"] as? String])
+        }
+    }
+
     @Test("a user without an email has none in MX's shape: the field is left out, never null")
     func userWithoutEmail() async throws {
         try await withSandbox { client async throws in
