@@ -112,6 +112,21 @@ public struct BrokerError: Error, Sendable {
 
     /// The JSON response for this error.
     func response(requestID: String) -> Response {
+        let (head, body) = answer(requestID: requestID)
+        return Response(status: head.status, headers: head.headerFields, body: .init(byteBuffer: body))
+    }
+
+    /// The same answer as a response head and body, for a channel handler that answers before
+    /// any route, and then closes the connection (`Connection: close`, `Content-Length` set).
+    func closingAnswer(requestID: String) -> (head: HTTPResponse, body: ByteBuffer) {
+        var (head, body) = answer(requestID: requestID)
+        head.headerFields[.contentLength] = String(body.readableBytes)
+        head.headerFields[.connection] = "close"
+        head.headerFields[.requestID] = requestID
+        return (head, body)
+    }
+
+    private func answer(requestID: String) -> (head: HTTPResponse, body: ByteBuffer) {
         let body = Body(error: .init(code: code, message: message, request_id: requestID))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -119,6 +134,6 @@ public struct BrokerError: Error, Sendable {
         var headers = self.headers
         headers[.contentType] = "application/json"
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+        return (HTTPResponse(status: status, headerFields: headers), ByteBuffer(data: data))
     }
 }

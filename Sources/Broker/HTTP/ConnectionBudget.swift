@@ -31,9 +31,6 @@ final class ConnectionBudget: Sendable {
         channel.closeFuture.whenComplete { [self] _ in _ = open.wrappingSubtract(1, ordering: .relaxed) }
         return count <= limit
     }
-
-    /// Connections open now.
-    var openConnections: Int { open.load(ordering: .relaxed) }
 }
 
 /// On a connection past the ``ConnectionBudget``: answers its first request with 503
@@ -69,18 +66,13 @@ final class OverBudgetHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.pipeline.syncOperations.removeHandler(self, promise: nil)
             return
         }
-        let requestID = RequestID.new()
-        let body = ByteBuffer(
-            string:
-                #"{"error":{"code":"server_busy","message":"The broker holds as many connections as it can; try again shortly.","request_id":"\#(requestID)"}}"#
+        let refusal = BrokerError(
+            .serviceUnavailable,
+            "server_busy",
+            "The broker holds as many connections as it can; try again shortly.",
+            headers: [.retryAfter: "5"]
         )
-        let response = HTTPResponse(
-            status: .serviceUnavailable,
-            headerFields: [
-                .contentType: "application/json", .contentLength: String(body.readableBytes), .connection: "close", .retryAfter: "5",
-                .requestID: requestID,
-            ]
-        )
+        let (response, body) = refusal.closingAnswer(requestID: RequestID.new())
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }

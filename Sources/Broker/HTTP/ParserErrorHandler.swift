@@ -70,18 +70,11 @@ final class ParserErrorHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func answer(_ error: HTTPParserError, context: ChannelHandlerContext) {
-        let requestID = RequestID.new()
-        let (status, code, message): (HTTPResponse.Status, String, String) =
+        let refusal =
             error == .headerOverflow
-            ? (.requestHeaderFieldsTooLarge, "headers_too_large", "The request headers are larger than this server accepts.")
-            : (.badRequest, "malformed_request", BrokerError.malformedRequestMessage)
-        let body = ByteBuffer(string: #"{"error":{"code":"\#(code)","message":"\#(message)","request_id":"\#(requestID)"}}"#)
-        let head = HTTPResponse(
-            status: status,
-            headerFields: [
-                .contentType: "application/json", .contentLength: String(body.readableBytes), .connection: "close", .requestID: requestID,
-            ]
-        )
+            ? BrokerError(.requestHeaderFieldsTooLarge, "headers_too_large", "The request headers are larger than this server accepts.")
+            : BrokerError(.badRequest, "malformed_request", BrokerError.malformedRequestMessage)
+        let (head, body) = refusal.closingAnswer(requestID: RequestID.new())
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
