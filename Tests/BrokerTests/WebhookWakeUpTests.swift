@@ -22,11 +22,12 @@ struct WebhookWakeUpTests {
         try? await Task.sleep(for: .milliseconds(100))
         wakeUp.signal()
         await waited
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Well short of the 5 s timeout, with room for a loaded machine's scheduling.
+        #expect(ContinuousClock.now - started < .seconds(4))
 
         wakeUp.signal()
         let again = ContinuousClock.now
         await wakeUp.wait(upTo: .seconds(5))
-        #expect(ContinuousClock.now - again < .seconds(1))
+        #expect(ContinuousClock.now - again < .seconds(4))
     }
 }
