@@ -109,7 +109,7 @@ func buildApplication(
         do {
             try await withDeadline(.seconds(2)) { try await store.checkReady() }
         } catch {
-            throw BrokerError(.serviceUnavailable, "not_ready", "The store is unreachable or its migrations have not run.")
+            throw BrokerError(.serviceUnavailable, .notReady, "The store is unreachable or its migrations have not run.")
         }
         return Response(
             status: .ok,
@@ -122,7 +122,7 @@ func buildApplication(
     let metricsGroup = metricsRouter.group()
     if let token = configuration.metricsToken {
         metricsGroup.add(
-            middleware: OperatorTokenMiddleware(token: token, purpose: "metrics", key: "METRICS_TOKEN", wrongTokenCode: "invalid_metrics_token")
+            middleware: OperatorTokenMiddleware(token: token, purpose: "metrics", key: "METRICS_TOKEN", wrongTokenCode: .invalidMetricsToken)
         )
     }
     metricsGroup.get("metrics") { _, _ in
@@ -134,7 +134,7 @@ func buildApplication(
         Response(
             status: .ok,
             headers: [.contentType: "application/yaml; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml))
+            body: .init(byteBuffer: OpenAPIDocument.yaml)
         )
     }
     sandbox?.addRoutes(to: router, mountPath: "/sandbox/mx")
@@ -144,10 +144,10 @@ func buildApplication(
         addDemoSite(to: router, configuration: configuration, logger: logger)
     }
     let apiPath = "v1"
-    let streams = router.group(RouterPath(apiPath))
+    let checkingOwnCredentials = router.group(RouterPath(apiPath))
     let authentication = AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret))
-    let rateLimits = RateLimitMiddleware(limits: configuration.rateLimits)
-    let api = router.group(RouterPath(apiPath)).add(middleware: authentication).add(middleware: rateLimits)
+    let limiter = RateLimiter(limits: configuration.rateLimits)
+    let api = UserRoutes(router.group(RouterPath(apiPath)).add(middleware: authentication), limiter: limiter)
     WidgetURLController(
         provisioner: provisioner,
         mx: mx,
@@ -164,7 +164,7 @@ func buildApplication(
             edge: edge,
             verifier: verifier,
             hasher: authentication.hasher,
-            limits: rateLimits,
+            limiter: limiter,
             reads: reads,
             logger: logger
         ) : nil
@@ -192,10 +192,10 @@ func buildApplication(
         hub: hub,
         verifier: verifier,
         eventsTokens: eventsTokens,
-        limits: rateLimits,
+        limiter: limiter,
         logger: logger
     )
-    .addRoutes(stream: streams, authenticated: api)
+    .addRoutes(checkingOwnCredentials: checkingOwnCredentials, user: api)
     WebhookReceiver(
         store: store,
         credentials: webhookCredentials,
@@ -206,7 +206,7 @@ func buildApplication(
         maxBodyBytes: configuration.maxBodyBytes,
         wakeUp: webhookWakeUp
     )
-    .addRoutes(to: streams)
+    .addRoutes(to: checkingOwnCredentials)
     if let adminToken = configuration.adminToken {
         AdminWebhooksController(store: store, adminToken: adminToken, wakeUp: webhookWakeUp).addRoutes(to: router.group("v1/admin"))
     }

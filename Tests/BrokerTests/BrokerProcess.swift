@@ -16,11 +16,8 @@ final class BrokerProcess: Sendable {
     private let process: Process
     private let output = Locked("")
 
-    /// The executable the test build produced next to the test bundle.
-    static var executable: URL {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/connect-broker")
-    }
+    /// The executable the same build produced next to the test binary.
+    static var executable: URL { ProjectFiles.buildProducts.appendingPathComponent("connect-broker") }
 
     /// Starts `connect-broker <command>` (`serve` or `sandbox`) with `environment` on a free
     /// port and waits until it listens; with `openFileLimit`, under that `RLIMIT_NOFILE`.

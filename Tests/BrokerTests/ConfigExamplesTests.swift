@@ -6,8 +6,7 @@ import Testing
 @Suite("Example configurations")
 struct ConfigExamplesTests {
     /// The repository's `Config/` folder.
-    private static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Config")
+    private static let folder = ProjectFiles.url("Config")
 
     /// The `KEY=VALUE` lines of an env file, comments and blank lines left out.
     private static func variables(in name: String) throws -> [String: String] {

@@ -10,8 +10,7 @@ import Testing
 @Suite("Demo front end")
 struct DemoSiteTests {
     /// The repository's `Public/` folder.
-    static let publicFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Public").path
+    static let publicFolder = ProjectFiles.url("Public").path
 
     /// Development mode: the embedded sandbox and no token key, so the broker mints test tokens.
     static func developmentEnvironment(_ extra: [String: String] = [:]) -> [String: String] {

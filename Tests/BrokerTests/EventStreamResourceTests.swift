@@ -24,20 +24,19 @@ struct EventStreamResourceTests {
             httpClient: .shared,
             logger: Logger(label: "mx")
         )
+        let limiter = RateLimiter(limits: RateLimits(widgetURLsPerMinute: 0, readsPerMinute: 0, relaysPerMinute: 0, connectionAttemptsPerMinute: 0))
         let controller = EventStreamController(
             provisioner: UserProvisioner(store: store, mx: mx, idSecret: Secret("secret"), logger: Logger(label: "users")),
             store: store,
             hub: hub,
             verifier: try await TokenVerifier(keySource: .hs256(secret: testSecret), issuer: nil, audience: nil, leeway: 5),
             eventsTokens: await EventsTokenIssuer(secret: Secret("secret"), lifetime: 60),
-            limits: RateLimitMiddleware(
-                limits: RateLimits(widgetURLsPerMinute: 0, readsPerMinute: 0, relaysPerMinute: 0, connectionAttemptsPerMinute: 0)
-            ),
+            limiter: limiter,
             logger: Logger(label: "events")
         )
         let router = Router(context: BrokerRequestContext.self)
         router.add(middleware: EdgeMiddleware(edge: Edge(cors: CORSPolicy(allowedOrigins: []), metrics: BrokerMetrics())))
-        controller.addRoutes(stream: router.group("v1"), authenticated: router.group("v1"))
+        controller.addRoutes(checkingOwnCredentials: router.group("v1"), user: UserRoutes(router.group("v1"), limiter: limiter))
         try await Application(router: router).test(.live) { client async throws in
             let token = try await DevTokenSigner(secret: testSecret).token(subject: "alice", lifetime: 60)
             let streams = try await (0..<3).asyncMap { _ in

@@ -19,7 +19,7 @@ struct KeyedByBytesTests {
     /// not be keyed by `String`: such maps hold what callers chose (tokens, subjects, paths).
     @Test("no long-lived map or set in the broker or the MX client is keyed by String")
     func noStringKeyedState() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = ProjectFiles.root
         let stringKeyed = /(Mutex<\s*(\[String\s*:|Set<String>|Dictionary<String))|(\bvar\s+\w+\s*:\s*(\[String\s*:|Set<String>|Dictionary<String))/
         let referenceType = /^\s*(public\s+|private\s+|fileprivate\s+|final\s+)*(actor|class)\s/
         var found: [String] = []

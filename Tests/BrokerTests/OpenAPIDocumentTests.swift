@@ -5,28 +5,23 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+import Yams
 
 @testable import Broker
 
 @Suite("The broker's OpenAPI document")
 struct OpenAPIDocumentTests {
+    /// The document, parsed as YAML (aliases and merge keys resolved).
+    static func document() throws -> [String: Any] {
+        let text = String(buffer: OpenAPIDocument.yaml)
+        return try #require(try Yams.load(yaml: text) as? [String: Any])
+    }
+
     /// `METHOD /path` for every operation in the document, with `{name}` parameters.
-    static func describedOperations() -> Set<String> {
-        var operations = Set<String>()
-        var path: String?
-        var inPaths = false
-        for line in OpenAPIDocument.yaml.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "paths:" {
-                inPaths = true
-            } else if inPaths, let first = line.first, first != " " {
-                inPaths = false
-            } else if inPaths, let match = line.wholeMatch(of: /\ {2}(\/\S*):/) {
-                path = String(match.1)
-            } else if inPaths, let path, let match = line.wholeMatch(of: /\ {4}(get|post|put|patch|delete):/) {
-                operations.insert("\(match.1.uppercased()) \(path)")
-            }
-        }
-        return operations
+    static func describedOperations() throws -> Set<String> {
+        let paths = try #require(try document()["paths"] as? [String: [String: Any]])
+        let methods: Set<String> = ["get", "post", "put", "patch", "delete"]
+        return Set(paths.flatMap { path, item in item.keys.filter(methods.contains).map { "\($0.uppercased()) \(path)" } })
     }
 
     @Test("every registered route is described, and every described operation is registered (all optional routes on)")
@@ -54,7 +49,7 @@ struct OpenAPIDocumentTests {
         let all = Set(routes.withLock { $0 })
         #expect(all.isSuperset(of: demoPages), "the demo's pages are served")
         let registered = all.subtracting(demoPages).filter { !$0.contains(" /sandbox/mx") }
-        let described = Self.describedOperations()
+        let described = try Self.describedOperations()
         #expect(described.count > 20)
         #expect(registered.subtracting(described).isEmpty, "registered but not described: \(registered.subtracting(described).sorted())")
         #expect(described.subtracting(registered).isEmpty, "described but not registered: \(described.subtracting(registered).sorted())")
@@ -68,5 +63,34 @@ struct OpenAPIDocumentTests {
             #expect(response.headers[.contentType]?.hasPrefix("application/yaml") == true)
             #expect(String(buffer: response.body).hasPrefix("openapi: 3.0.3\n"))
         }
+    }
+
+    @Test("every operation answers its errors in the Error shape, merged from the shared lists")
+    func errorResponses() throws {
+        let paths = try #require(try Self.document()["paths"] as? [String: [String: Any]])
+        var checked = 0
+        for (path, item) in paths {
+            for case let (method, operation as [String: Any]) in item {
+                let responses = try #require(operation["responses"] as? [String: Any], "\(method) \(path) has responses")
+                #expect(responses["<<"] == nil, "\(method) \(path): merge keys are resolved")
+                for (status, response) in responses where status.first != "2" {
+                    let reference = (response as? [String: Any])?["$ref"] as? String
+                    #expect(reference == "#/components/responses/Error", "\(method) \(path) \(status)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 100)
+    }
+
+    @Test("the Error schema's codes are exactly the codes the broker sends")
+    func errorCodes() throws {
+        let schemas = try #require((try Self.document()["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let error = try #require(schemas["Error"] as? [String: Any])
+        let detail = try #require((error["properties"] as? [String: Any])?["error"] as? [String: Any])
+        let code = try #require((detail["properties"] as? [String: Any])?["code"] as? [String: Any])
+        let described = try #require(code["enum"] as? [String])
+        #expect(Set(described) == Set(ErrorCode.allCases.map(\.rawValue)))
+        #expect(described.count == ErrorCode.allCases.count, "no code is listed twice")
     }
 }

@@ -52,7 +52,7 @@ struct TokenVerifierTests {
         ]
         for (token, code) in cases {
             let error = await #expect(throws: BrokerError.self) { try await verifier.subject(of: token) }
-            #expect(error?.code == code)
+            #expect(error?.code.rawValue == code)
             #expect(error?.status == .unauthorized)
         }
     }
@@ -62,12 +62,12 @@ struct TokenVerifierTests {
         let verifier = try await TokenVerifier(keySource: .hs256(secret: testSecret), issuer: nil, audience: nil, leeway: 5, maxLifetime: 3600)
         var longLived = claims(expiresIn: 7200)
         #expect(
-            await #expect(throws: BrokerError.self) { try await verifier.subject(of: try await sign(longLived)) }?.code == "token_lifetime_too_long"
+            await #expect(throws: BrokerError.self) { try await verifier.subject(of: try await sign(longLived)) }?.code == .tokenLifetimeTooLong
         )
         longLived.iat = IssuedAtClaim(value: Date().addingTimeInterval(-3000))
         longLived.exp = ExpirationClaim(value: Date().addingTimeInterval(1200))
         #expect(
-            await #expect(throws: BrokerError.self) { try await verifier.subject(of: try await sign(longLived)) }?.code == "token_lifetime_too_long"
+            await #expect(throws: BrokerError.self) { try await verifier.subject(of: try await sign(longLived)) }?.code == .tokenLifetimeTooLong
         )
         var fine = claims(expiresIn: 3000)
         fine.iat = IssuedAtClaim(value: Date().addingTimeInterval(-500))

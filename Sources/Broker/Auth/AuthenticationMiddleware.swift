@@ -11,10 +11,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
-            throw BrokerError.unauthorized("missing_token", "A bearer token is required (Authorization: Bearer <token>).")
+            throw BrokerError.unauthorized(.missingToken, "A bearer token is required (Authorization: Bearer <token>).")
         }
         guard let token = Self.bearerToken(in: header) else {
-            throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme: Authorization: Bearer <token>.")
+            throw BrokerError.unauthorized(.missingToken, "Use the Bearer scheme: Authorization: Bearer <token>.")
         }
         var context = context
         let caller = try await verifier.caller(of: token)

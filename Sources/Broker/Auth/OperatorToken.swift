@@ -27,9 +27,9 @@ struct OperatorTokenMiddleware: RouterMiddleware {
     private let purpose: String
     private let key: String
     /// The code of a wrong token (`invalid_admin_token`).
-    private let wrongTokenCode: String
+    private let wrongTokenCode: ErrorCode
 
-    init(token: Secret, purpose: String, key: String, wrongTokenCode: String) {
+    init(token: Secret, purpose: String, key: String, wrongTokenCode: ErrorCode) {
         digest = SecretDigest(token.value)
         self.purpose = purpose
         self.key = key
@@ -38,7 +38,7 @@ struct OperatorTokenMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], let token = AuthenticationMiddleware.bearerToken(in: header) else {
-            throw BrokerError.unauthorized("missing_token", "The \(purpose) needs Authorization: Bearer <\(key)>.")
+            throw BrokerError.unauthorized(.missingToken, "The \(purpose) needs Authorization: Bearer <\(key)>.")
         }
         guard digest.matches(Data(token.utf8)) else {
             throw BrokerError(.forbidden, wrongTokenCode, "The \(purpose) token is wrong.")

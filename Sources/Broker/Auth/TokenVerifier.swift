@@ -89,32 +89,32 @@ public struct TokenVerifier: Sendable {
         do {
             claims = try await keys.verify(token, as: AppTokenClaims.self)
         } catch {
-            throw BrokerError.unauthorized("invalid_token", "The bearer token is not a valid token signed by a trusted key.")
+            throw BrokerError.unauthorized(.invalidToken, "The bearer token is not a valid token signed by a trusted key.")
         }
         let now = Date()
         guard let expiry = claims.exp?.value else {
-            throw BrokerError.unauthorized("invalid_token", "The bearer token has no expiry (exp).")
+            throw BrokerError.unauthorized(.invalidToken, "The bearer token has no expiry (exp).")
         }
         guard expiry.addingTimeInterval(leeway) > now else {
-            throw BrokerError.unauthorized("token_expired", "The bearer token has expired.")
+            throw BrokerError.unauthorized(.tokenExpired, "The bearer token has expired.")
         }
         if expiry.timeIntervalSince(claims.iat?.value ?? now) > maxLifetime + leeway {
             throw BrokerError.unauthorized(
-                "token_lifetime_too_long",
+                .tokenLifetimeTooLong,
                 "The bearer token lives longer than this service accepts (\(Int(maxLifetime)) s); issue shorter-lived tokens."
             )
         }
         if let notBefore = claims.nbf?.value, notBefore.addingTimeInterval(-leeway) > now {
-            throw BrokerError.unauthorized("invalid_token", "The bearer token is not valid yet.")
+            throw BrokerError.unauthorized(.invalidToken, "The bearer token is not valid yet.")
         }
         if let issuer, claims.iss?.value != issuer {
-            throw BrokerError.unauthorized("invalid_token", "The bearer token was issued by an untrusted issuer.")
+            throw BrokerError.unauthorized(.invalidToken, "The bearer token was issued by an untrusted issuer.")
         }
         if let audience, !(claims.aud?.value.contains(audience) ?? false) {
-            throw BrokerError.unauthorized("invalid_token", "The bearer token is not meant for this service.")
+            throw BrokerError.unauthorized(.invalidToken, "The bearer token is not meant for this service.")
         }
         guard let subject = claims.sub?.value, !subject.isEmpty, subject.utf8.count <= 255 else {
-            throw BrokerError.unauthorized("invalid_token", "The bearer token has no usable subject (sub).")
+            throw BrokerError.unauthorized(.invalidToken, "The bearer token has no usable subject (sub).")
         }
         let caller = VerifiedCaller(
             subject: subject,

@@ -26,16 +26,18 @@ struct ConnectController {
 
     var mx: MXClient { sync.mx }
 
-    func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
-        group.get("institutions", use: searchInstitutions)
-        group.get("institutions/:institution_code", use: institution)
-        group.get("institutions/:institution_code/credentials", use: institutionCredentials)
-        group.post("members", use: createMember)
-        group.get("members/:member_guid/status", use: status)
-        group.get("members/:member_guid/challenges", use: challenges)
-        group.put("members/:member_guid/resume", use: resume)
-        group.put("members/:member_guid/credentials", use: updateCredentials)
-        group.get("members/:member_guid/oauth_window_uri", use: oauthWindowURI)
+    func addRoutes(to routes: UserRoutes) {
+        let reads = routes.spending(.reads)
+        reads.get("institutions", use: searchInstitutions)
+        reads.get("institutions/:institution_code", use: institution)
+        reads.get("institutions/:institution_code/credentials", use: institutionCredentials)
+        reads.get("members/:member_guid/status", use: status)
+        reads.get("members/:member_guid/challenges", use: challenges)
+        reads.get("members/:member_guid/oauth_window_uri", use: oauthWindowURI)
+        let attempts = routes.spending(.connectionAttempts)
+        attempts.post("members", use: createMember)
+        attempts.put("members/:member_guid/resume", use: resume)
+        attempts.put("members/:member_guid/credentials", use: updateCredentials)
     }
 
     // MARK: Institutions
@@ -44,7 +46,7 @@ struct ConnectController {
         var query = try ReadQuery(request, dates: false, maxRecordsPerPage: 100).mxQuery(version: mx.configuration.apiVersion)
         if let name = request.uri.queryParameters.get("name") {
             guard (1...100).contains(name.count) else {
-                throw BrokerError.badRequest("invalid_name", "name must be 1 to 100 characters.")
+                throw BrokerError.badRequest(.invalidName, "name must be 1 to 100 characters.")
             }
             query.append(("name", name))
         }
@@ -64,7 +66,7 @@ struct ConnectController {
     @Sendable func createMember(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let body = try await JSONBody.read(request, limit: maxBodyBytes)
         guard let code = body["institution_code"]?.stringValue, Identifier.isValid(code) else {
-            throw BrokerError.badRequest("invalid_body", "institution_code must be an institution's code, as GET /v1/institutions lists them.")
+            throw BrokerError.badRequest(.invalidBody, "institution_code must be an institution's code, as GET /v1/institutions lists them.")
         }
         let credentials = try ConnectRequest.values(body, field: "credentials")
         let options = try ConnectRequest.oauthOptions(allowedRedirects: allowedRedirects) { body[$0]?.stringValue }
@@ -80,7 +82,7 @@ struct ConnectController {
         } catch let error as MXError where error.kind == .conflict {
             throw BrokerError(
                 .conflict,
-                "duplicate_member",
+                .duplicateMember,
                 "This user is already connected to this institution with these credentials: use that member (reconnect or update its credentials) instead."
             )
         }
@@ -110,13 +112,13 @@ struct ConnectController {
         let (user, guid) = try await provisioner.callerAndMember(context)
         let answers = try ConnectRequest.values(try await JSONBody.read(request, limit: maxBodyBytes), field: "challenges")
         guard !answers.isEmpty else {
-            throw BrokerError.badRequest("invalid_body", "challenges must answer the member's challenges: [{\"guid\", \"value\"}].")
+            throw BrokerError.badRequest(.invalidBody, "challenges must answer the member's challenges: [{\"guid\", \"value\"}].")
         }
         let resumed: MXMember
         do {
             resumed = try await mx.resumeMember(userGUID: user.mxUserGUID, memberGUID: guid, answers: answers)
         } catch let error as MXError where error.kind == .conflict {
-            throw BrokerError(.conflict, "not_challenged", "This member is not waiting for MFA answers; read its status.")
+            throw BrokerError(.conflict, .notChallenged, "This member is not waiting for MFA answers; read its status.")
         }
         return try await answer(sync.apply(resumed, mxUserGUID: user.mxUserGUID), status: .accepted)
     }
@@ -125,7 +127,7 @@ struct ConnectController {
         let (user, guid) = try await provisioner.callerAndMember(context)
         let credentials = try ConnectRequest.values(try await JSONBody.read(request, limit: maxBodyBytes), field: "credentials")
         guard !credentials.isEmpty else {
-            throw BrokerError.badRequest("invalid_body", "credentials must give the institution's fields: [{\"guid\", \"value\"}].")
+            throw BrokerError.badRequest(.invalidBody, "credentials must give the institution's fields: [{\"guid\", \"value\"}].")
         }
         let updated = try await mx.updateMemberCredentials(userGUID: user.mxUserGUID, memberGUID: guid, credentials: credentials)
         return try await answer(sync.apply(updated, mxUserGUID: user.mxUserGUID), status: .accepted)

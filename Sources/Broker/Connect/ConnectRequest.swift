@@ -13,15 +13,15 @@ enum ConnectRequest {
     static func values(_ body: JSONValue, field: String) throws(BrokerError) -> [MXCredentialValue] {
         guard let list = body[field] else { return [] }
         guard case .array(let items) = list, items.count <= maxValues else {
-            throw BrokerError.badRequest("invalid_body", "\(field) must be an array of at most \(maxValues) {\"guid\", \"value\"} objects.")
+            throw BrokerError.badRequest(.invalidBody, "\(field) must be an array of at most \(maxValues) {\"guid\", \"value\"} objects.")
         }
         var values: [MXCredentialValue] = []
         for (index, item) in items.enumerated() {
             guard let guid = item["guid"]?.stringValue, Identifier.isValid(guid) else {
-                throw BrokerError.badRequest("invalid_body", "\(field)[\(index)].guid must be the guid of one of MX's fields.")
+                throw BrokerError.badRequest(.invalidBody, "\(field)[\(index)].guid must be the guid of one of MX's fields.")
             }
             guard let value = item["value"]?.stringValue, !value.isEmpty, value.utf8.count <= maxValueBytes else {
-                throw BrokerError.badRequest("invalid_body", "\(field)[\(index)].value must be a string of 1 to \(maxValueBytes) bytes.")
+                throw BrokerError.badRequest(.invalidBody, "\(field)[\(index)].value must be a string of 1 to \(maxValueBytes) bytes.")
             }
             values.append(MXCredentialValue(guid: guid, value: value))
         }
@@ -37,19 +37,19 @@ enum ConnectRequest {
     ) throws(BrokerError) -> [(String, String)] {
         let source = lookup("referral_source")?.uppercased() ?? "BROWSER"
         guard source == "BROWSER" || source == "APP" else {
-            throw BrokerError.badRequest("invalid_referral_source", "referral_source must be BROWSER or APP.")
+            throw BrokerError.badRequest(.invalidReferralSource, "referral_source must be BROWSER or APP.")
         }
         var options = [("referral_source", source)]
         if let redirect = lookup("client_redirect_url") {
             guard source == "APP" else {
-                throw BrokerError.badRequest("invalid_referral_source", "client_redirect_url is only used with referral_source APP.")
+                throw BrokerError.badRequest(.invalidReferralSource, "client_redirect_url is only used with referral_source APP.")
             }
             try allowedRedirects.check(redirect)
             options.append(("client_redirect_url", redirect))
         }
         if let scheme = lookup("ui_message_webview_url_scheme") {
             guard WidgetURLRequest.isPlainScheme(scheme) else {
-                throw BrokerError.badRequest("invalid_url_scheme", "ui_message_webview_url_scheme must be an app's URL scheme, like mx or myapp.")
+                throw BrokerError.badRequest(.invalidURLScheme, "ui_message_webview_url_scheme must be an app's URL scheme, like mx or myapp.")
             }
             options.append(("ui_message_webview_url_scheme", scheme))
         }

@@ -26,16 +26,18 @@ struct EventStreamController {
     let hub: EventHub
     let verifier: TokenVerifier
     let eventsTokens: EventsTokenIssuer
-    let limits: RateLimitMiddleware
+    let limiter: RateLimiter
     /// Logs the end of streams; the request's own logger is not kept for a stream's lifetime.
     let logger: Logger
 
     /// Events read from the store per round.
     static let batchSize = 500
 
-    func addRoutes(stream group: RouterGroup<BrokerRequestContext>, authenticated: RouterGroup<BrokerRequestContext>) {
+    /// The stream checks its caller's token itself, as a bearer token or an events token, and
+    /// spends a read when it opens.
+    func addRoutes(checkingOwnCredentials group: RouterGroup<BrokerRequestContext>, user routes: UserRoutes) {
         group.get("events", use: stream)
-        authenticated.post("events/token", use: token)
+        routes.spending(.reads).post("events/token", use: token)
     }
 
     @Sendable func token(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -116,7 +118,7 @@ struct EventStreamController {
 
     private func open(_ request: Request) async throws -> OpenedStream {
         let (subject, expiresAt) = try await caller(request)
-        try limits.spendRead(by: subject)
+        try limiter.spend(.reads, by: subject)
         let lastEventID = try Self.lastEventID(request)
         let mxUserGUID = try await provisioner.existingMXUserGUID(subject: subject)
         let subscription = try await Self.subscribe(mxUserGUID ?? EventHub.waitingKey(subject: subject), to: hub)
@@ -146,14 +148,14 @@ struct EventStreamController {
             case .userAtLimit(let limit):
                 throw BrokerError(
                     .tooManyRequests,
-                    "too_many_streams",
+                    .tooManyStreams,
                     "This user has \(limit) event streams open already, as many as allowed; close one first.",
                     headers: [.retryAfter: "15"]
                 )
             case .brokerAtLimit:
                 throw BrokerError(
                     .serviceUnavailable,
-                    "streams_unavailable",
+                    .streamsUnavailable,
                     "The broker holds as many event streams as it can; try again shortly.",
                     headers: [.retryAfter: "15"]
                 )
@@ -192,13 +194,13 @@ struct EventStreamController {
     private func caller(_ request: Request) async throws -> (subject: String, expiresAt: Date) {
         if let header = request.headers[.authorization] {
             guard let token = AuthenticationMiddleware.bearerToken(in: header) else {
-                throw BrokerError.unauthorized("missing_token", "Use the Bearer scheme, or an events token as access_token.")
+                throw BrokerError.unauthorized(.missingToken, "Use the Bearer scheme, or an events token as access_token.")
             }
             let caller = try await verifier.caller(of: token)
             return (caller.subject, caller.expiresAt)
         }
         guard let token = request.uri.queryParameters.get("access_token") else {
-            throw BrokerError.unauthorized("missing_token", "Send a bearer token, or an events token as access_token.")
+            throw BrokerError.unauthorized(.missingToken, "Send a bearer token, or an events token as access_token.")
         }
         return try await eventsTokens.caller(of: token)
     }
@@ -208,7 +210,7 @@ struct EventStreamController {
             return nil
         }
         guard let value = Int64(text.trimmingOptionalWhitespace), value >= 0 else {
-            throw BrokerError.badRequest("invalid_last_event_id", "Last-Event-ID must be an event id this stream sent.")
+            throw BrokerError.badRequest(.invalidLastEventID, "Last-Event-ID must be an event id this stream sent.")
         }
         return value
     }

@@ -29,7 +29,7 @@ struct EventsTokenIssuer: Sendable {
         guard let claims = try? await keys.verify(token, as: EventsTokenClaims.self), claims.scope == "events",
             claims.exp.value > Date()
         else {
-            throw BrokerError.unauthorized("invalid_token", "The access_token is not a valid events token; ask POST /v1/events/token for a new one.")
+            throw BrokerError.unauthorized(.invalidToken, "The access_token is not a valid events token; ask POST /v1/events/token for a new one.")
         }
         return (claims.sub.value, claims.exp.value)
     }

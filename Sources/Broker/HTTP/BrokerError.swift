@@ -11,27 +11,27 @@ import NIOFoundationCompat
 /// secret, a token or a widget URL.
 public struct BrokerError: Error, Sendable {
     public let status: HTTPResponse.Status
-    public let code: String
+    public let code: ErrorCode
     public let message: String
     /// Extra response headers (`Retry-After`, `WWW-Authenticate`).
     public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
     }
 
-    static func badRequest(_ code: String, _ message: String) -> BrokerError {
+    static func badRequest(_ code: ErrorCode, _ message: String) -> BrokerError {
         BrokerError(.badRequest, code, message)
     }
 
     static func notFound(_ message: String) -> BrokerError {
-        BrokerError(.notFound, "not_found", message)
+        BrokerError(.notFound, .notFound, message)
     }
 
-    static func unauthorized(_ code: String, _ message: String) -> BrokerError {
+    static func unauthorized(_ code: ErrorCode, _ message: String) -> BrokerError {
         BrokerError(.unauthorized, code, message, headers: [.wwwAuthenticate: "Bearer"])
     }
 
@@ -45,11 +45,11 @@ public struct BrokerError: Error, Sendable {
         case let error as HTTPError:
             self.init(httpError: error)
         case is DecodingError:
-            self.init(.badRequest, "malformed_json", "The request body is not valid JSON for this endpoint.")
+            self.init(.badRequest, .malformedJSON, "The request body is not valid JSON for this endpoint.")
         case is ParserErrorHandler.MalformedRequest:
-            self.init(.badRequest, "malformed_request", Self.malformedRequestMessage)
+            self.init(.badRequest, .malformedRequest, Self.malformedRequestMessage)
         default:
-            self.init(.internalServerError, "internal_error", "The broker could not complete this request.")
+            self.init(.internalServerError, .internalError, "The broker could not complete this request.")
         }
     }
 
@@ -60,50 +60,50 @@ public struct BrokerError: Error, Sendable {
     private init(mxError: MXError) {
         switch mxError.kind {
         case .authenticationFailed:
-            self.init(.badGateway, "mx_auth_failed", "MX refused the broker's credentials or calling address.")
+            self.init(.badGateway, .mxAuthFailed, "MX refused the broker's credentials or calling address.")
         case .notFound:
-            self.init(.notFound, "not_found", "No such object for this user.")
+            self.init(.notFound, .notFound, "No such object for this user.")
         case .conflict:
-            self.init(.conflict, "mx_conflict", "MX reports a conflict: the object exists already or another job is running.")
+            self.init(.conflict, .mxConflict, "MX reports a conflict: the object exists already or another job is running.")
         case .rejected:
-            self.init(.unprocessableContent, "mx_rejected", "MX rejected the request as invalid.")
+            self.init(.unprocessableContent, .mxRejected, "MX rejected the request as invalid.")
         case .rateLimited:
             let seconds = mxError.retryAfterSeconds ?? 1
-            self.init(.serviceUnavailable, "mx_rate_limited", "MX is rate limiting the broker; retry later.", headers: [.retryAfter: String(seconds)])
+            self.init(.serviceUnavailable, .mxRateLimited, "MX is rate limiting the broker; retry later.", headers: [.retryAfter: String(seconds)])
         case .serverError, .unreachable, .invalidResponse:
-            self.init(.badGateway, "mx_unavailable", "MX could not serve this request.")
+            self.init(.badGateway, .mxUnavailable, "MX could not serve this request.")
         case .circuitOpen:
             let seconds = mxError.retryAfterSeconds ?? 1
             self.init(
                 .serviceUnavailable,
-                "mx_unavailable",
+                .mxUnavailable,
                 "MX has been failing; the broker is not calling it for now. Retry later.",
                 headers: [.retryAfter: String(seconds)]
             )
         case .timeout:
-            self.init(.gatewayTimeout, "mx_timeout", "MX did not answer in time.")
+            self.init(.gatewayTimeout, .mxTimeout, "MX did not answer in time.")
         }
     }
 
     private init(httpError: HTTPError) {
         switch httpError.status {
         case .notFound:
-            self.init(.notFound, "not_found", "No such route.")
+            self.init(.notFound, .notFound, "No such route.")
         case .contentTooLarge:
-            self.init(.contentTooLarge, "body_too_large", "The request body is larger than this endpoint accepts.")
+            self.init(.contentTooLarge, .bodyTooLarge, "The request body is larger than this endpoint accepts.")
         case .methodNotAllowed:
-            self.init(.methodNotAllowed, "method_not_allowed", "This route does not accept that method.")
+            self.init(.methodNotAllowed, .methodNotAllowed, "This route does not accept that method.")
         case .badRequest:
-            self.init(.badRequest, "bad_request", "The request could not be read.")
+            self.init(.badRequest, .badRequest, "The request could not be read.")
         default:
             let status = httpError.status
-            self.init(status, status.code < 500 ? "bad_request" : "internal_error", status.reasonPhrase)
+            self.init(status, status.code < 500 ? .badRequest : .internalError, status.reasonPhrase)
         }
     }
 
     private struct Body: Encodable {
         struct Detail: Encodable {
-            let code: String
+            let code: ErrorCode
             let message: String
             let request_id: String
         }

@@ -23,7 +23,7 @@ public struct BrokerRequestContext: RequestContext {
 
     /// The subject of the authenticated caller; only routes behind authentication call this.
     func requireSubject() throws -> String {
-        guard let subject else { throw BrokerError.unauthorized("missing_token", "A bearer token is required.") }
+        guard let subject else { throw BrokerError.unauthorized(.missingToken, "A bearer token is required.") }
         return subject
     }
 }

@@ -68,7 +68,7 @@ final class OverBudgetHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let refusal = BrokerError(
             .serviceUnavailable,
-            "server_busy",
+            .serverBusy,
             "The broker holds as many connections as it can; try again shortly.",
             headers: [.retryAfter: "5"]
         )

@@ -28,7 +28,7 @@ struct EdgeMiddleware: RouterMiddleware {
         } else if let coding = request.headers[.transferEncoding], coding.trimmingOptionalWhitespace.lowercased() != "chunked" {
             // The parser takes `gzip, chunked` as chunked; the broker decodes no other coding, so
             // it refuses the body rather than read it as something it is not.
-            response = BrokerError.badRequest("unsupported_transfer_encoding", "Only Transfer-Encoding: chunked is accepted.")
+            response = BrokerError.badRequest(.unsupportedTransferEncoding, "Only Transfer-Encoding: chunked is accepted.")
                 .response(requestID: requestID)
         } else {
             do {
@@ -58,7 +58,7 @@ struct EdgeMiddleware: RouterMiddleware {
             logger.log(
                 level: brokerError.status == .serviceUnavailable ? .warning : .error,
                 "Request failed",
-                metadata: ["error.code": "\(brokerError.code)", "error.type": "\(String(reflecting: type(of: error)))"]
+                metadata: ["error.code": "\(brokerError.code.rawValue)", "error.type": "\(String(reflecting: type(of: error)))"]
             )
         }
         return brokerError.response(requestID: requestID)

@@ -15,7 +15,7 @@ enum JSONBody {
     /// The parsed body together with the bytes it was parsed from.
     static func readWithBytes(_ request: Request, limit: Int) async throws -> (value: JSONValue, bytes: ByteBuffer) {
         guard let contentType = request.headers[.contentType], isJSON(contentType) else {
-            throw BrokerError(.unsupportedMediaType, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json).")
+            throw BrokerError(.unsupportedMediaType, .unsupportedMediaType, "Send the body as JSON (Content-Type: application/json).")
         }
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw tooLarge(limit)
@@ -28,10 +28,10 @@ enum JSONBody {
             throw tooLarge(limit)
         }
         guard buffer.readableBytes > 0 else {
-            throw BrokerError.badRequest("empty_body", "The request body is empty.")
+            throw BrokerError.badRequest(.emptyBody, "The request body is empty.")
         }
         guard let body = JSONValue.parse(buffer) else {
-            throw BrokerError.badRequest("malformed_json", "The request body is not valid JSON.")
+            throw BrokerError.badRequest(.malformedJSON, "The request body is not valid JSON.")
         }
         return (body, buffer)
     }
@@ -43,6 +43,6 @@ enum JSONBody {
     }
 
     private static func tooLarge(_ limit: Int) -> BrokerError {
-        BrokerError(.contentTooLarge, "body_too_large", "The request body is larger than \(limit) bytes.")
+        BrokerError(.contentTooLarge, .bodyTooLarge, "The request body is larger than \(limit) bytes.")
     }
 }

@@ -72,8 +72,8 @@ final class ParserErrorHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(_ error: HTTPParserError, context: ChannelHandlerContext) {
         let refusal =
             error == .headerOverflow
-            ? BrokerError(.requestHeaderFieldsTooLarge, "headers_too_large", "The request headers are larger than this server accepts.")
-            : BrokerError(.badRequest, "malformed_request", BrokerError.malformedRequestMessage)
+            ? BrokerError(.requestHeaderFieldsTooLarge, .headersTooLarge, "The request headers are larger than this server accepts.")
+            : BrokerError(.badRequest, .malformedRequest, BrokerError.malformedRequestMessage)
         let (head, body) = refusal.closingAnswer(requestID: RequestID.new())
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)

@@ -19,7 +19,8 @@ struct MembersController {
     /// asks for no faster than every 3 seconds).
     let pollInterval: TimeInterval
 
-    func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
+    func addRoutes(to routes: UserRoutes) {
+        let group = routes.spending(.reads)
         group.get("members", use: list)
         group.get("members/:member_guid", use: read)
         group.post("members/:member_guid/aggregate", use: aggregate)
@@ -55,7 +56,7 @@ struct MembersController {
         do {
             answer = try await sync.mx.aggregateMember(userGUID: user.mxUserGUID, memberGUID: guid)
         } catch let error as MXError where error.kind == .conflict {
-            throw BrokerError(.conflict, "aggregation_conflict", "Another job is running on this member; try again when it has finished.")
+            throw BrokerError(.conflict, .aggregationConflict, "Another job is running on this member; try again when it has finished.")
         }
         let member = try await sync.apply(answer, mxUserGUID: user.mxUserGUID)
         let started = !(before?.isBeingAggregated ?? false) || before?.aggregatedAt != member.aggregatedAt

@@ -20,7 +20,7 @@ final class CacheHitResponder: Sendable {
     private let edge: Edge
     private let verifier: TokenVerifier
     private let hasher: SubjectHasher
-    private let limits: RateLimitMiddleware
+    private let limiter: RateLimiter
     private let reads: ReadController
     private let logger: Logger
     private let date = HTTPDate()
@@ -31,7 +31,7 @@ final class CacheHitResponder: Sendable {
         edge: Edge,
         verifier: TokenVerifier,
         hasher: SubjectHasher,
-        limits: RateLimitMiddleware,
+        limiter: RateLimiter,
         reads: ReadController,
         logger: Logger
     ) {
@@ -40,7 +40,7 @@ final class CacheHitResponder: Sendable {
         self.edge = edge
         self.verifier = verifier
         self.hasher = hasher
-        self.limits = limits
+        self.limiter = limiter
         self.reads = reads
         self.logger = logger
     }
@@ -62,7 +62,7 @@ final class CacheHitResponder: Sendable {
             let token = AuthenticationMiddleware.bearerToken(in: header),
             let caller = verifier.rememberedCaller(of: token),
             let answer = reads.cachedAnswer(to: request, route: route, parameters: parameters, subject: caller.subject),
-            limits.allowsRead(by: caller.subject)
+            limiter.allows(ReadController.budget, by: caller.subject)
         else { return nil }
         var (response, body) = answer.reply(to: request)
         response.headers[.date] = date.now()

@@ -82,7 +82,11 @@ struct ReadController {
         ),
     ]
 
-    func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
+    /// What every read spends; the early answer for cached reads spends it too.
+    static let budget = Budget.reads
+
+    func addRoutes(to routes: UserRoutes) {
+        let group = routes.spending(Self.budget)
         for route in Self.routes {
             group.get(RouterPath(route.routerPath)) { request, context in
                 try await read(route, request: request, context: context)

@@ -16,13 +16,13 @@ struct ReadQuery {
         let query = request.uri.queryParameters
         if let text = query.get("page") {
             guard let page = Int(text), page >= 1, page <= 1_000_000 else {
-                throw BrokerError.badRequest("invalid_page", "page must be a whole number from 1 to 1000000.")
+                throw BrokerError.badRequest(.invalidPage, "page must be a whole number from 1 to 1000000.")
             }
             self.page = page
         }
         if let text = query.get("records_per_page") {
             guard let size = Int(text), (1...maxRecordsPerPage).contains(size) else {
-                throw BrokerError.badRequest("invalid_records_per_page", "records_per_page must be a whole number from 1 to \(maxRecordsPerPage).")
+                throw BrokerError.badRequest(.invalidRecordsPerPage, "records_per_page must be a whole number from 1 to \(maxRecordsPerPage).")
             }
             recordsPerPage = size
         }
@@ -30,13 +30,13 @@ struct ReadQuery {
         for (name, keyPath) in [("from_date", \ReadQuery.fromDate), ("to_date", \ReadQuery.toDate)] {
             if let text = query.get(name) {
                 guard let day = CalendarDay(text) else {
-                    throw BrokerError.badRequest("invalid_date", "\(name) must be a date written YYYY-MM-DD.")
+                    throw BrokerError.badRequest(.invalidDate, "\(name) must be a date written YYYY-MM-DD.")
                 }
                 self[keyPath: keyPath] = day
             }
         }
         if let fromDate, let toDate, fromDate > toDate {
-            throw BrokerError.badRequest("invalid_date_range", "from_date must not be after to_date.")
+            throw BrokerError.badRequest(.invalidDateRange, "from_date must not be after to_date.")
         }
     }
 

@@ -34,7 +34,7 @@ public struct RedirectAllowList: Sendable {
     func check(_ url: String) throws(BrokerError) {
         guard allows(url) else {
             throw BrokerError.badRequest(
-                "redirect_not_allowed",
+                .redirectNotAllowed,
                 "client_redirect_url must be under one of the broker's allowed redirect URLs: the same scheme, host and port, and a path below."
             )
         }

@@ -15,7 +15,7 @@ struct SandboxTokenController {
         group.post("token") { request, context in
             let body = try await JSONBody.read(request, limit: maxBodyBytes)
             guard let subject = body["sub"]?.stringValue, !subject.isEmpty, subject.utf8.count <= 255 else {
-                throw BrokerError.badRequest("invalid_subject", "Send {\"sub\": \"<app user id>\"}.")
+                throw BrokerError.badRequest(.invalidSubject, "Send {\"sub\": \"<app user id>\"}.")
             }
             var claims: [String: String] = [:]
             for name in ["email", "given_name", "family_name"] {

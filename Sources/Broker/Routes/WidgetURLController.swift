@@ -13,8 +13,8 @@ struct WidgetURLController {
     let allowedRedirects: RedirectAllowList
     let maxBodyBytes: Int
 
-    func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
-        group.post("widget_urls", use: mint)
+    func addRoutes(to routes: UserRoutes) {
+        routes.spending(.widgetURLs).post("widget_urls", use: mint)
     }
 
     @Sendable func mint(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -52,7 +52,7 @@ struct WidgetURLController {
                 $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || ",;=.-* ".unicodeScalars.contains($0)
             }
         guard plausible else {
-            throw BrokerError.badRequest("invalid_accept_language", "Accept-Language must be a language list such as en-US,en;q=0.9.")
+            throw BrokerError.badRequest(.invalidAcceptLanguage, "Accept-Language must be a language list such as en-US,en;q=0.9.")
         }
         return value
     }

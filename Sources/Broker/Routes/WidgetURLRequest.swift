@@ -39,13 +39,13 @@ struct WidgetURLRequest {
 
     init(body: JSONValue, allowedRedirects: RedirectAllowList) throws(BrokerError) {
         guard let object = body.objectValue else {
-            throw BrokerError.badRequest("invalid_body", "The body must be a JSON object: {\"widget_url\": {...}}.")
+            throw BrokerError.badRequest(.invalidBody, "The body must be a JSON object: {\"widget_url\": {...}}.")
         }
         let requested: [String: JSONValue]
         switch object["widget_url"] {
         case .none, .null: requested = [:]
         case .object(let value): requested = value
-        default: throw BrokerError.badRequest("invalid_body", "widget_url must be a JSON object.")
+        default: throw BrokerError.badRequest(.invalidBody, "widget_url must be a JSON object.")
         }
         var fields: [String: JSONValue] = [:]
         for (name, value) in requested {
@@ -59,7 +59,7 @@ struct WidgetURLRequest {
             if let value = fields[name]?.stringValue, !allowed.contains(value) {
                 throw BrokerError(
                     .unprocessableContent,
-                    "invalid_widget_url_field",
+                    .invalidWidgetURLField,
                     "\(name) must be one of: \(allowed.sorted().joined(separator: ", "))."
                 )
             }
@@ -67,14 +67,14 @@ struct WidgetURLRequest {
         if let mode = fields["mode"]?.stringValue {
             let modes = mode.split(separator: ",").map { String($0.trimmingOptionalWhitespace) }
             guard !modes.isEmpty, modes.allSatisfy({ $0 == "aggregation" || $0 == "verification" }) else {
-                throw BrokerError(.unprocessableContent, "invalid_widget_url_field", "mode must be aggregation or verification.")
+                throw BrokerError(.unprocessableContent, .invalidWidgetURLField, "mode must be aggregation or verification.")
             }
         }
         if let scheme = fields["ui_message_webview_url_scheme"]?.stringValue {
             guard Self.isPlainScheme(scheme) else {
                 throw BrokerError(
                     .unprocessableContent,
-                    "invalid_widget_url_field",
+                    .invalidWidgetURLField,
                     "ui_message_webview_url_scheme must be an app's URL scheme, like mx or myapp."
                 )
             }
@@ -105,7 +105,7 @@ struct WidgetURLRequest {
                 case .stringArray: "an array of strings"
                 case .object: "an object"
                 }
-            throw BrokerError.badRequest("invalid_widget_url_field", "widget_url.\(name) must be \(expected).")
+            throw BrokerError.badRequest(.invalidWidgetURLField, "widget_url.\(name) must be \(expected).")
         }
     }
 

@@ -15,7 +15,7 @@ struct AdminWebhooksController {
 
     func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
         let admin = group.add(
-            middleware: OperatorTokenMiddleware(token: adminToken, purpose: "admin API", key: "ADMIN_TOKEN", wrongTokenCode: "invalid_admin_token")
+            middleware: OperatorTokenMiddleware(token: adminToken, purpose: "admin API", key: "ADMIN_TOKEN", wrongTokenCode: .invalidAdminToken)
         )
         admin.get("webhooks", use: list)
         admin.get("webhooks/counts", use: counts)
@@ -31,7 +31,7 @@ struct AdminWebhooksController {
         case let text:
             guard let parsed = WebhookStatus(rawValue: text) else {
                 let names = (["all"] + WebhookStatus.allCases.map(\.rawValue)).joined(separator: ", ")
-                throw BrokerError.badRequest("invalid_status", "status must be one of: \(names).")
+                throw BrokerError.badRequest(.invalidStatus, "status must be one of: \(names).")
             }
             status = parsed
         }
@@ -58,7 +58,7 @@ struct AdminWebhooksController {
     @Sendable func replay(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let existing = try await item(context)
         guard try await store.replayWebhook(id: existing.id, now: Date()) else {
-            throw BrokerError(.conflict, "webhook_processing", "This webhook is being processed; replay it when it is done.")
+            throw BrokerError(.conflict, .webhookProcessing, "This webhook is being processed; replay it when it is done.")
         }
         wakeUp.signal()
         context.logger.info("Webhook replayed", metadata: ["webhook.id": "\(existing.id)"])

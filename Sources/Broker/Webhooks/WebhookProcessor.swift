@@ -104,7 +104,7 @@ struct WebhookProcessor: Service, CustomStringConvertible {
     private static func describe(_ error: any Error) -> String {
         switch error {
         case let error as MXError: error.description
-        case let error as BrokerError: error.code
+        case let error as BrokerError: error.code.rawValue
         default: String(describing: type(of: error))
         }
     }

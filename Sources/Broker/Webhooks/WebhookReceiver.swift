@@ -25,15 +25,15 @@ struct WebhookReceiver {
     @Sendable func receive(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         guard sources.allows(request: request, peer: context.peerAddress) else {
             context.logger.warning("Webhook from a source outside the allow-list", metadata: ["net.peer.ip": "\(context.peerAddress ?? "?")"])
-            throw BrokerError(.forbidden, "source_not_allowed", "Webhooks are not accepted from this address.")
+            throw BrokerError(.forbidden, .sourceNotAllowed, "Webhooks are not accepted from this address.")
         }
         guard let credentials else {
-            throw BrokerError(.serviceUnavailable, "webhooks_not_configured", "This broker has no webhook credentials configured.")
+            throw BrokerError(.serviceUnavailable, .webhooksNotConfigured, "This broker has no webhook credentials configured.")
         }
         try credentials.check(request.headers[.authorization])
         let (body, bytes) = try await JSONBody.readWithBytes(request, limit: maxBodyBytes)
         guard let object = body.objectValue else {
-            throw BrokerError.badRequest("invalid_webhook", "A webhook body must be a JSON object.")
+            throw BrokerError.badRequest(.invalidWebhook, "A webhook body must be a JSON object.")
         }
         let delivery = WebhookDelivery(
             dedupKey: WebhookDedupKey.of(object),
@@ -70,13 +70,13 @@ struct WebhookCredentials: Sendable {
         else {
             throw BrokerError(
                 .unauthorized,
-                "missing_credentials",
+                .missingCredentials,
                 "Webhooks need HTTP Basic credentials.",
                 headers: [.wwwAuthenticate: "Basic realm=\"mx-webhooks\""]
             )
         }
         guard digest.matches(decoded) else {
-            throw BrokerError(.forbidden, "invalid_credentials", "The webhook credentials are wrong.")
+            throw BrokerError(.forbidden, .invalidCredentials, "The webhook credentials are wrong.")
         }
     }
 }

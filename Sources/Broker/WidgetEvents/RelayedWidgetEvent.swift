@@ -81,6 +81,6 @@ struct RelayedWidgetEvent: Sendable {
     }
 
     private static func invalid(_ message: String) -> BrokerError {
-        BrokerError.badRequest("invalid_widget_event", message)
+        BrokerError.badRequest(.invalidWidgetEvent, message)
     }
 }

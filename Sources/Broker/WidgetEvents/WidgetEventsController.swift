@@ -19,8 +19,8 @@ struct WidgetEventsController {
 
     static let maxBatch = 50
 
-    func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
-        group.post("widget_events", use: relay)
+    func addRoutes(to routes: UserRoutes) {
+        routes.spending(.relays).post("widget_events", use: relay)
     }
 
     @Sendable func relay(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -30,7 +30,7 @@ struct WidgetEventsController {
         switch body {
         case .array(let items):
             guard (1...Self.maxBatch).contains(items.count) else {
-                throw BrokerError.badRequest("invalid_batch", "A batch holds 1 to \(Self.maxBatch) events.")
+                throw BrokerError.badRequest(.invalidBatch, "A batch holds 1 to \(Self.maxBatch) events.")
             }
             isBatch = true
             var parsed: [RelayedWidgetEvent] = []
@@ -48,7 +48,7 @@ struct WidgetEventsController {
         }
         let user = try await provisioner.user(subject: try context.requireSubject(), profile: context.profile)
         for event in events where event.claimedUserGUID != nil && event.claimedUserGUID != .string(user.mxUserGUID) {
-            throw BrokerError(.forbidden, "foreign_user_guid", "\(event.type) names a user_guid that is not the caller's.")
+            throw BrokerError(.forbidden, .foreignUserGUID, "\(event.type) names a user_guid that is not the caller's.")
         }
         var outcomes: [Outcome] = []
         var reads = MemberReads()
@@ -56,7 +56,9 @@ struct WidgetEventsController {
             do {
                 outcomes.append(try await handle(event, user: user, reads: &reads, logger: context.logger))
             } catch let error as BrokerError where isBatch && error.status == .notFound {
-                outcomes.append(Outcome(type: event.type, known: event.known, recorded: false, action: "rejected", member: nil, error: error.code))
+                outcomes.append(
+                    Outcome(type: event.type, known: event.known, recorded: false, action: "rejected", member: nil, error: error.code.rawValue)
+                )
             }
         }
         return Response(

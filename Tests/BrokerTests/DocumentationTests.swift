@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+@testable import Broker
+
+@Suite("Documentation tables")
+struct DocumentationTests {
+    /// The rows of the first Markdown table after `heading` in `text`, as cells.
+    static func table(after heading: String, in text: String) throws -> [[String]] {
+        let start = try #require(text.range(of: "\n\(heading)\n"), "\(heading) is in the document")
+        var rows: [[String]] = []
+        for line in text[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("|") {
+                rows.append(
+                    line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast().map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    }
+                )
+            } else if !rows.isEmpty {
+                break
+            }
+        }
+        return Array(rows.dropFirst(2))
+    }
+
+    /// The `code`-quoted snake_case words of a cell.
+    static func quotedCodes(in cell: String) -> Set<String> {
+        Set(cell.matches(of: /`([a-z]+(?:_[a-z]+)*)`/).map { String($0.1) })
+    }
+
+    @Test("the README's error table lists exactly the codes the broker sends")
+    func errorTable() throws {
+        let rows = try Self.table(after: "### Errors", in: try ProjectFiles.text("README.md"))
+        let listed = rows.flatMap { Self.quotedCodes(in: $0[1]) }
+        let sent = Set(ErrorCode.allCases.map(\.rawValue))
+        #expect(Set(listed).subtracting(sent).isEmpty, "listed but never sent: \(Set(listed).subtracting(sent).sorted())")
+        #expect(sent.subtracting(listed).isEmpty, "sent but not listed: \(sent.subtracting(listed).sorted())")
+        for row in rows {
+            #expect(Int(row[0]).map { (400...599).contains($0) } == true, "\(row[0]) is an error status")
+        }
+    }
+}
