@@ -103,7 +103,7 @@ func buildApplication(
     let edge = Edge(cors: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins), metrics: metrics)
     router.add(middleware: EdgeMiddleware(edge: edge))
     router.get("healthz") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+        JSONAnswer.response(["status": "ok"], caching: .never)
     }
     router.get("readyz") { _, _ in
         do {
@@ -111,11 +111,7 @@ func buildApplication(
         } catch {
             throw BrokerError(.serviceUnavailable, .notReady, "The store is unreachable or its migrations have not run.")
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ready\"}"))
-        )
+        return JSONAnswer.response(["status": "ready"], caching: .never)
     }
     let metricsRouter = configuration.metricsPort == nil ? router : Router(context: BrokerRequestContext.self)
     if metricsRouter !== router { metricsRouter.add(middleware: EdgeMiddleware(edge: edge)) }
@@ -214,9 +210,7 @@ func buildApplication(
     registeredRoutes(router.routes)
     let http1 = HTTP1Channel.Configuration(
         additionalChannelHandlers: [ReceiveBufferSizing(), ShutdownNotice { Task { await hub.close() } }, ParserErrorHandler()],
-        idleTimeout: .nanoseconds(
-            configuration.idleTimeout.components.seconds * 1_000_000_000 + configuration.idleTimeout.components.attoseconds / 1_000_000_000
-        ),
+        idleTimeout: TimeAmount(configuration.idleTimeout),
         httpDecoderConfiguration: .init(
             maxHeaderFieldSize: configuration.maxHeaderBytes,
             maxHeaderListSize: configuration.maxHeaderBytes,

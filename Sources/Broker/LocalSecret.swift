@@ -14,7 +14,7 @@ public enum LocalSecret {
         }
         try DataDirectory.prepare(directory)
         var generator = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let secret = Hex.string((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         guard FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw ConfigurationError("Cannot write \(path): is DATA_DIR writable?")
         }

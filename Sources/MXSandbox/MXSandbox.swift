@@ -16,7 +16,7 @@ public struct MXSandbox: Sendable {
     let state: SandboxState
     let webhooks: SandboxWebhooks
     let faults: SandboxFaults
-    private let expectedAuthorization: [UInt8]
+    private let expectedAuthorization: SHA256Digest
 
     public init(configuration: SandboxConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -24,7 +24,7 @@ public struct MXSandbox: Sendable {
         self.webhooks = SandboxWebhooks(configuration: configuration, state: state, logger: logger)
         self.faults = SandboxFaults(rules: configuration.faults)
         let credentials = Data("\(configuration.clientID):\(configuration.apiKey)".utf8).base64EncodedString()
-        self.expectedAuthorization = Array(SHA256.hash(data: Data("Basic \(credentials)".utf8)))
+        self.expectedAuthorization = SHA256.hash(data: Data("Basic \(credentials)".utf8))
     }
 
     var delay: TimeInterval { Self.seconds(configuration.connectDelay) }
@@ -444,9 +444,8 @@ public struct MXSandbox: Sendable {
         guard let header = request.headers[.authorization] else {
             throw SandboxFailure(401, "Missing Basic credentials.")
         }
-        let given = Array(SHA256.hash(data: Data(header.utf8)))
-        let matches = zip(given, expectedAuthorization).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-        guard matches else { throw SandboxFailure(401, "Invalid client_id or api_key.") }
+        // Digests compare in constant time.
+        guard SHA256.hash(data: Data(header.utf8)) == expectedAuthorization else { throw SandboxFailure(401, "Invalid client_id or api_key.") }
     }
 
     private static func version(of request: Request) throws -> SandboxAPIVersion {

@@ -17,6 +17,12 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         ProcessInfo.processInfo.environment["POSTGRES_TEST_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// Whether the PostgreSQL half must run (CI sets `REQUIRE_POSTGRES_TESTS=1`), so that a
+    /// missing server fails the run instead of skipping half the suite.
+    static var postgresRequired: Bool {
+        ProcessInfo.processInfo.environment["REQUIRE_POSTGRES_TESTS"] == "1"
+    }
+
     /// The kinds available on this machine.
     static var available: [StoreKind] {
         postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]

@@ -59,6 +59,8 @@ struct DemoSiteTests {
         try await withBroker(Self.developmentEnvironment()) { broker in
             let answer = try await broker.send(.post, "/v1/sandbox/token", json: #"{"sub": "demo-user"}"#)
             let token = try #require(try answer.json["token"] as? String)
+            #expect(try answer.json["expires_in"] as? Int == 3600)
+            #expect(answer.headers[.cacheControl] == "no-store")
             let members = try await broker.send(.get, "/v1/members", headers: [.authorization: "Bearer \(token)"])
             #expect(members.status == .ok)
         }

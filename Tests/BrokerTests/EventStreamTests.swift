@@ -97,7 +97,7 @@ struct EventStreamTests {
     func eventsTokenExpiry() async throws {
         try await withBroker(sandboxEnvironment(["EVENTS_TOKEN_SECONDS": "1"])) { broker async throws in
             let issued = try await broker.send(.post, "/v1/events/token", as: "alice").json
-            #expect(issued["expires_in"] as? String == "1")
+            #expect(issued["expires_in"] as? Int == 1)
             let token = try #require(issued["access_token"] as? String)
             try await Task.sleep(for: .milliseconds(1100))
             #expect(try await broker.send(.get, "/v1/events?access_token=\(token)").errorCode == "invalid_token")

@@ -6,14 +6,15 @@ import MXPlatform
 /// A secret a request must present, compared in constant time: both sides are hashed first, so
 /// neither the secret's length nor where a guess goes wrong shows in how long the check takes.
 struct SecretDigest: Sendable {
-    private let expected: [UInt8]
+    private let expected: SHA256Digest
 
     init(_ secret: String) {
-        expected = Array(SHA256.hash(data: Data(secret.utf8)))
+        expected = SHA256.hash(data: Data(secret.utf8))
     }
 
+    /// Whether `given` is the secret; swift-crypto compares digests in constant time.
     func matches(_ given: some DataProtocol) -> Bool {
-        zip(Array(SHA256.hash(data: given)), expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        SHA256.hash(data: given) == expected
     }
 }
 

@@ -50,15 +50,15 @@ struct ConnectController {
             }
             query.append(("name", name))
         }
-        return Self.passThrough(try await mx.get(["institutions"], query: query), to: request)
+        return JSONAnswer.read(body: try await mx.get(["institutions"], query: query).body, to: request)
     }
 
     @Sendable func institution(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        Self.passThrough(try await mx.get(["institutions", try Self.institutionCode(context)]), to: request)
+        JSONAnswer.read(body: try await mx.get(["institutions", try Self.institutionCode(context)]).body, to: request)
     }
 
     @Sendable func institutionCredentials(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        Self.passThrough(try await mx.get(["institutions", try Self.institutionCode(context), "credentials"]), to: request)
+        JSONAnswer.read(body: try await mx.get(["institutions", try Self.institutionCode(context), "credentials"]).body, to: request)
     }
 
     // MARK: Members
@@ -105,7 +105,7 @@ struct ConnectController {
         guard let asked = try await mx.memberChallenges(userGUID: user.mxUserGUID, memberGUID: guid) else {
             return Response(status: .noContent, headers: [.cacheControl: "no-store"])
         }
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: asked.body))
+        return JSONAnswer.response(body: asked.body, caching: .never)
     }
 
     @Sendable func resume(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -140,7 +140,7 @@ struct ConnectController {
         let query = request.uri.queryParameters
         let options = try ConnectRequest.oauthOptions(allowedRedirects: allowedRedirects) { query.get($0) }
         let window = try await mx.get(["users", user.mxUserGUID, "members", guid, "oauth_window_uri"], query: options)
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: window.body))
+        return JSONAnswer.response(body: window.body, caching: .never)
     }
 
     // MARK: Answers
@@ -150,11 +150,11 @@ struct ConnectController {
     private func answer(_ member: MemberRecord, status: HTTPResponse.Status = .ok) -> Response {
         let waits = member.isBeingAggregated || ActionRequired(connectionStatus: member.connectionStatus) == .wait
         let poll = waits ? max(Self.minimumPollMilliseconds, Int(pollInterval * 1000)) : nil
-        return MembersController.json(MemberStatusAnswer(member: MemberView(member: member), pollAfterMilliseconds: poll), status: status)
-    }
-
-    private static func passThrough(_ response: MXResponse, to request: Request) -> Response {
-        CacheableAnswer(body: response.body).response(to: request)
+        return JSONAnswer.response(
+            MemberStatusAnswer(member: MemberView(member: member), pollAfterMilliseconds: poll),
+            status: status,
+            caching: .revalidate
+        )
     }
 
     private static func institutionCode(_ context: BrokerRequestContext) throws -> String {

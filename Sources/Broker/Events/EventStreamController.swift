@@ -42,12 +42,7 @@ struct EventStreamController {
 
     @Sendable func token(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let token = try await eventsTokens.issue(subject: try context.requireSubject())
-        let body = jsonText(["access_token": token, "expires_in": String(Int(eventsTokens.lifetime))])
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: body))
-        )
+        return JSONAnswer.response(EventsToken(access_token: token, expires_in: Int(eventsTokens.lifetime)), caching: .never)
     }
 
     /// A stream the caller may read, subscribed to the hub, and where it starts.
@@ -214,4 +209,10 @@ struct EventStreamController {
         }
         return value
     }
+}
+
+/// An events token and the seconds it is valid for.
+private struct EventsToken: Encodable {
+    let access_token: String
+    let expires_in: Int
 }

@@ -128,12 +128,8 @@ public struct BrokerError: Error, Sendable {
 
     private func answer(requestID: String) -> (head: HTTPResponse, body: ByteBuffer) {
         let body = Body(error: .init(code: code, message: message, request_id: requestID))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         var headers = self.headers
-        headers[.contentType] = "application/json"
-        headers[.cacheControl] = "no-store"
-        return (HTTPResponse(status: status, headerFields: headers), ByteBuffer(data: data))
+        headers.append(contentsOf: JSONAnswer.headers(.never))
+        return (HTTPResponse(status: status, headerFields: headers), ByteBuffer(data: BrokerJSON.data(of: body)))
     }
 }

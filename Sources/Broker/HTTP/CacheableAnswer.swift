@@ -14,7 +14,7 @@ final class CacheableAnswer: Sendable {
     private let gzipped = Mutex<ByteBuffer?>(nil)
 
     /// The headers of a read: JSON, private to the caller, revalidated before reuse.
-    static let readHeaders: HTTPFields = [.contentType: "application/json", .cacheControl: "private, no-cache"]
+    static let readHeaders = JSONAnswer.headers(.revalidate)
 
     /// Bodies smaller than this are sent as they are.
     static let compressionThreshold = 1024

@@ -27,14 +27,12 @@ enum RequestID {
                     position += 1
                 }
                 let word = nibble < 16 ? high : low
-                text[position] = hexDigits[Int(truncatingIfNeeded: word >> UInt64(60 - 4 * (nibble % 16))) & 0xF]
+                text[position] = Hex.digits[Int(truncatingIfNeeded: word >> UInt64(60 - 4 * (nibble % 16))) & 0xF]
                 position += 1
             }
             return position
         }
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 extension HTTPField.Name {

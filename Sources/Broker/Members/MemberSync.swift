@@ -84,7 +84,7 @@ struct MemberSync: Sendable {
     /// Removes a member's local data and announces `member.deleted`; false when there was none.
     @discardableResult
     func forget(memberGUID: String, mxUserGUID: String) async throws -> Bool {
-        let event = NewEvent(kind: EventKind.memberDeleted, payload: jsonText(["member_guid": memberGUID]))
+        let event = NewEvent(kind: EventKind.memberDeleted, payload: BrokerJSON.text(of: ["member_guid": memberGUID]))
         guard try await store.deleteMember(guid: memberGUID, mxUserGUID: mxUserGUID, events: [event]) != nil else { return false }
         await changes.changed(mxUserGUID: mxUserGUID)
         return true
@@ -103,7 +103,7 @@ struct MemberSync: Sendable {
         comparable.lastCompletedAt = previous?.lastCompletedAt
         var events: [NewEvent] = []
         if comparable != previous {
-            events.append(NewEvent(kind: EventKind.memberUpdated, payload: jsonText(["member": MemberView(member: current)])))
+            events.append(NewEvent(kind: EventKind.memberUpdated, payload: BrokerJSON.text(of: ["member": MemberView(member: current)])))
         }
         let newSuccess = Self.finishedNewAggregation(previous: previous, current: current)
         let newOtherWork =
@@ -118,14 +118,14 @@ struct MemberSync: Sendable {
                 successfullyAggregatedAt: current.successfullyAggregatedAt,
                 webhook: completion?.details
             )
-            events.append(NewEvent(kind: EventKind.aggregationCompleted, payload: jsonText(payload)))
+            events.append(NewEvent(kind: EventKind.aggregationCompleted, payload: BrokerJSON.text(of: payload)))
         }
         let action = ActionRequired(connectionStatus: current.connectionStatus)
         if action.needsUser, action != previous.map({ ActionRequired(connectionStatus: $0.connectionStatus) }) {
             events.append(
                 NewEvent(
                     kind: EventKind.connectionActionRequired,
-                    payload: jsonText([
+                    payload: BrokerJSON.text(of: [
                         "member_guid": current.guid, "action_required": action.rawValue,
                         "connection_status": current.connectionStatus ?? "",
                     ])

@@ -30,10 +30,3 @@ struct MemberView: Encodable {
         try container.encode(member.successfullyAggregatedAt, forKey: .successfullyAggregatedAt)
     }
 }
-
-/// JSON text of an encodable value (the broker's own shapes; never MX's bodies).
-func jsonText(_ value: some Encodable) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
-}

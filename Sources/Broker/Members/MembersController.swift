@@ -31,22 +31,22 @@ struct MembersController {
     @Sendable func list(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let query = try ReadQuery(request, dates: false)
         guard let user = try await provisioner.existingUser(subject: try context.requireSubject()) else {
-            return Self.answer(MemberList(members: [], query: query), to: request)
+            return JSONAnswer.read(MemberList(members: [], query: query), to: request)
         }
         var members = try await store.members(mxUserGUID: user.mxUserGUID)
         if needsSync(user: user, members: members) {
             try await sync.syncAll(mxUserGUID: user.mxUserGUID)
             members = try await store.members(mxUserGUID: user.mxUserGUID)
         }
-        return Self.answer(MemberList(members: members, query: query), to: request)
+        return JSONAnswer.read(MemberList(members: members, query: query), to: request)
     }
 
     @Sendable func read(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let (user, guid) = try await provisioner.callerAndMember(context)
         if let stored = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID), isFresh(stored) {
-            return Self.answer(["member": MemberView(member: stored)], to: request)
+            return JSONAnswer.read(["member": MemberView(member: stored)], to: request)
         }
-        return Self.answer(["member": MemberView(member: try await sync.refresh(memberGUID: guid, mxUserGUID: user.mxUserGUID))], to: request)
+        return JSONAnswer.read(["member": MemberView(member: try await sync.refresh(memberGUID: guid, mxUserGUID: user.mxUserGUID))], to: request)
     }
 
     @Sendable func aggregate(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -61,7 +61,7 @@ struct MembersController {
         let member = try await sync.apply(answer, mxUserGUID: user.mxUserGUID)
         let started = !(before?.isBeingAggregated ?? false) || before?.aggregatedAt != member.aggregatedAt
         let body = AggregationAnswer(aggregation: started ? "started" : "already_running", member: MemberView(member: member))
-        return Self.json(body, status: .accepted)
+        return JSONAnswer.response(body, status: .accepted, caching: .revalidate)
     }
 
     @Sendable func disconnect(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -114,18 +114,6 @@ struct MembersController {
         return member.isBeingAggregated || (action != .none && action != .terminal)
     }
 
-    /// A read's answer, with `ETag` (304 on `If-None-Match`) and gzip when accepted.
-    private static func answer(_ value: some Encodable, to request: Request) -> Response {
-        CacheableAnswer(body: ByteBuffer(string: jsonText(value))).response(to: request)
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json", .cacheControl: "private, no-cache"],
-            body: .init(byteBuffer: ByteBuffer(string: jsonText(value)))
-        )
-    }
 }
 
 /// `{"members": [...], "pagination": {...}}` over the store's members, paged like MX.

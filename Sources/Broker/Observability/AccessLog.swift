@@ -55,16 +55,8 @@ struct SubjectHasher: Sendable {
     /// 16 hex digits of HMAC-SHA256(key, subject).
     func hash(_ subject: String) -> String {
         if let known = known.value(for: subject) { return known }
-        let digits = Self.hexDigits
-        var text = ""
-        text.reserveCapacity(16)
-        for byte in HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key).prefix(8) {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
+        let text = Hex.string(Array(HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key).prefix(8)))
         known.set(text, for: subject, until: .now + .seconds(600))
         return text
     }
-
-    private static let hexDigits = Array("0123456789abcdef")
 }

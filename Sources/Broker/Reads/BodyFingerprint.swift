@@ -9,7 +9,7 @@ enum BodyFingerprint {
     /// The fingerprint of `buffer`'s readable bytes as 32 lowercase hex digits.
     static func hex(of buffer: ByteBuffer) -> String {
         let (high, low) = buffer.withUnsafeReadableBytes { of($0) }
-        return hexDigits(high) + hexDigits(low)
+        return Hex.string(high) + Hex.string(low)
     }
 
     static func of(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
@@ -49,10 +49,5 @@ enum BodyFingerprint {
         value &*= 0xC4CE_B9FE_1A85_EC53
         value ^= value >> 33
         return value
-    }
-
-    private static func hexDigits(_ value: UInt64) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
     }
 }

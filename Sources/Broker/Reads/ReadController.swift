@@ -165,10 +165,6 @@ struct ReadController {
         let perPage = query.recordsPerPage ?? 25
         let body =
             "{\"\(key)\":[],\"pagination\":{\"current_page\":\(query.page ?? 1),\"per_page\":\(perPage),\"total_entries\":0,\"total_pages\":1}}"
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json", .cacheControl: "private, no-cache"],
-            body: .init(byteBuffer: ByteBuffer(string: body))
-        )
+        return JSONAnswer.response(body: ByteBuffer(string: body), caching: .revalidate)
     }
 }

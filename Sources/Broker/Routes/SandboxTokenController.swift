@@ -23,12 +23,14 @@ struct SandboxTokenController {
             }
             let lifetime: TimeInterval = 3600
             let token = try await signer.token(subject: subject, lifetime: lifetime, claims: claims)
-            let answer = try JSONEncoder().encode(["token": token, "token_type": "Bearer", "expires_in": String(Int(lifetime))])
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(data: answer))
-            )
+            return JSONAnswer.response(IssuedToken(token: token, token_type: "Bearer", expires_in: Int(lifetime)), caching: .never)
         }
     }
+}
+
+/// A development token, as OAuth token endpoints answer.
+private struct IssuedToken: Encodable {
+    let token: String
+    let token_type: String
+    let expires_in: Int
 }

@@ -36,11 +36,7 @@ struct WidgetURLController {
             acceptLanguage: acceptLanguage
         )
         context.logger.info("Minted widget URL", metadata: ["mx.user.guid": "\(user.mxUserGUID)"])
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: answer.body)
-        )
+        return JSONAnswer.response(body: answer.body, caching: .never)
     }
 
     /// The caller's `Accept-Language`, when it is a plausible language list (`en-US,en;q=0.9`).

@@ -17,13 +17,13 @@ struct UserProfile: Sendable, Equatable {
 
     /// MX's `metadata`: JSON text with the date the MX user was created and the names.
     func metadata(createdAt: Date) -> String {
-        jsonText(Metadata(createdAt: createdAt.formatted(.iso8601), firstName: firstName, lastName: lastName))
+        BrokerJSON.text(of: Metadata(createdAt: createdAt.formatted(.iso8601), firstName: firstName, lastName: lastName))
     }
 
     /// Changes whenever what MX is sent changes (the creation date never does).
     var digest: String {
         let text = [mxEmail ?? "", firstName ?? "", lastName ?? ""].joined(separator: "\u{0}")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.string(Array(SHA256.hash(data: Data(text.utf8))))
     }
 
     private struct Metadata: Encodable {

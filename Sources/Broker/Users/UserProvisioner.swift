@@ -125,6 +125,6 @@ struct MXUserIDs: Sendable {
 
     func id(of subject: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key)
-        return "cb_" + mac.prefix(20).map { String(format: "%02x", $0) }.joined()
+        return "cb_" + Hex.string(Array(mac.prefix(20)))
     }
 }

@@ -43,16 +43,16 @@ struct AdminWebhooksController {
             total: total,
             pagination: ["current_page": page, "per_page": perPage, "total_entries": total, "total_pages": max(1, (total + perPage - 1) / perPage)]
         )
-        return MembersController.json(body)
+        return JSONAnswer.response(body, caching: .revalidate)
     }
 
     @Sendable func counts(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let counts = try await store.webhookCounts()
-        return MembersController.json(["counts": Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })])
+        return JSONAnswer.response(["counts": Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })], caching: .revalidate)
     }
 
     @Sendable func read(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        MembersController.json(["webhook": InboxView(item: try await item(context), withBody: true)])
+        JSONAnswer.response(["webhook": InboxView(item: try await item(context), withBody: true)], caching: .revalidate)
     }
 
     @Sendable func replay(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -62,7 +62,7 @@ struct AdminWebhooksController {
         }
         wakeUp.signal()
         context.logger.info("Webhook replayed", metadata: ["webhook.id": "\(existing.id)"])
-        return MembersController.json(["webhook": InboxView(item: try await item(context), withBody: false)], status: .accepted)
+        return JSONAnswer.response(["webhook": InboxView(item: try await item(context), withBody: false)], status: .accepted, caching: .revalidate)
     }
 
     private func item(_ context: BrokerRequestContext) async throws -> InboxItem {

@@ -12,7 +12,7 @@ struct CIDRRange: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses a range; `nil` when the text is not one.
     init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let address = Self.bytes(of: parts[0]) else { return nil }
         let bits = address.count * 8
         if parts.count == 2 {

@@ -23,12 +23,10 @@ enum WebhookDedupKey {
             return "\(type)|guid|\(guid)"
         }
         let digest = SHA256.hash(data: Data(canonical(.object(body)).utf8))
-        return "sha256:" + digest.map { String(format: "%02x", $0) }.joined()
+        return "sha256:" + Hex.string(Array(digest))
     }
 
     private static func canonical(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+        BrokerJSON.text(of: value)
     }
 }

@@ -48,7 +48,7 @@ struct RelayedWidgetEvent: Sendable {
         guard let fields = metadata.objectValue else {
             throw Self.invalid("metadata must be a JSON object.")
         }
-        metadataText = jsonText(metadata)
+        metadataText = BrokerJSON.text(of: metadata)
         guard metadataText.utf8.count <= Self.maxMetadataBytes else {
             throw Self.invalid("The metadata of one event may take at most \(Self.maxMetadataBytes) bytes.")
         }

@@ -61,11 +61,7 @@ struct WidgetEventsController {
                 )
             }
         }
-        return Response(
-            status: .accepted,
-            headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: jsonText(["events": outcomes])))
-        )
+        return JSONAnswer.response(["events": outcomes], status: .accepted, caching: .never)
     }
 
     /// Acts on one event (members are confirmed with MX first), then records it.
