@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import BrokerStore
 import Foundation
-import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -10,7 +9,7 @@ import MXSandbox
 import NIOCore
 import ServiceLifecycle
 
-/// Builds the broker: store, MX client, embedded sandbox when configured, and every route.
+/// Builds the broker: its dependencies, its router and the services that run beside the server.
 ///
 /// Tests call this with a configuration on port 0, so what is tested is what runs.
 public func buildApplication(configuration: BrokerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
@@ -23,231 +22,113 @@ func buildApplication(
     logger: Logger,
     registeredRoutes: ([Router<BrokerRequestContext>.RouteDescription]) -> Void
 ) async throws -> some ApplicationProtocol {
-    try DataDirectory.prepare(configuration.dataDirectory)
-    let (store, storeService) = try makeStore(configuration: configuration, logger: logger)
-    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: makeHTTPClientConfiguration(configuration))
-    let metrics = BrokerMetrics()
-
-    let mxBaseURL: MXBaseURL
-    let mxClientID: String
-    let mxAPIKey: Secret
-    let sandbox: MXSandbox?
-    switch configuration.mx {
-    case .embeddedSandbox(var sandboxConfiguration):
-        sandboxConfiguration.stateFile = (configuration.dataDirectory as NSString).appendingPathComponent("sandbox-state.json")
-        sandbox = MXSandbox(configuration: sandboxConfiguration, logger: logger)
-        mxBaseURL = .late()
-        mxClientID = sandboxConfiguration.clientID
-        mxAPIKey = Secret(sandboxConfiguration.apiKey)
-    case .remote(let baseURL, let clientID, let apiKey):
-        sandbox = nil
-        mxBaseURL = MXBaseURL(baseURL)
-        mxClientID = clientID
-        mxAPIKey = apiKey
-    }
-    let mx = MXClient(
-        configuration: MXClientConfiguration(
-            baseURL: mxBaseURL,
-            clientID: mxClientID,
-            apiKey: mxAPIKey,
-            apiVersion: configuration.mxAPIVersion,
-            timeout: configuration.mxTimeout,
-            resilience: configuration.mxResilience
-        ),
-        httpClient: httpClient,
-        logger: logger,
-        metrics: metrics.factory
+    let dependencies = try await BrokerDependencies(configuration: configuration, logger: logger)
+    let routers = buildRouters(dependencies, configuration: configuration)
+    registeredRoutes(routers.api.routes)
+    let http = configuration.http
+    let channel = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [ReceiveBufferSizing(), ShutdownNotice { Task { await dependencies.hub.close() } }, ParserErrorHandler()],
+        idleTimeout: TimeAmount(http.idleTimeout),
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: http.maxHeaderBytes, maxHeaderListSize: http.maxHeaderBytes, maxHeaderFieldCount: 100)
     )
-
-    let developmentSecret =
-        try configuration.tokenKeySource == nil
-        ? LocalSecret.loadOrCreate(LocalSecret.developmentTokenSecretFile, in: configuration.dataDirectory) : nil
-    let verifier = try await TokenVerifier(
-        keySource: configuration.tokenKeySource ?? .hs256(secret: developmentSecret!),
-        issuer: configuration.tokenIssuer,
-        audience: configuration.tokenAudience,
-        leeway: configuration.tokenLeeway,
-        maxLifetime: configuration.tokenMaxLifetime,
-        profileClaims: configuration.userProfileClaims
+    let budget = http.maxConnections.map(ConnectionBudget.init(limit:)) ?? ConnectionBudget()
+    let cacheHits = routers.cacheHits
+    var app = Application(
+        router: routers.api,
+        server: HTTPServerBuilder { responder in
+            BrokerHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: channel), cacheHits: cacheHits, budget: budget)
+        },
+        configuration: .init(address: .hostname(http.host, port: http.port), serverName: nil),
+        onServerRunning: { channel in await dependencies.serverIsRunning(at: ListeningAddress(channel.localAddress)) },
+        logger: logger
     )
-    let userIDSecret =
-        try configuration.userIDSecret
-        ?? Secret(LocalSecret.loadOrCreate(LocalSecret.userIDSecretFile, in: configuration.dataDirectory))
-    if configuration.userIDSecret == nil, !configuration.usesEmbeddedSandbox {
-        logger.warning("USER_ID_SECRET is not set: using a key generated under DATA_DIR; replicas must share one key")
+    app.addServices(makeServices(dependencies, configuration: configuration, metricsRouter: routers.metrics))
+    if configuration.store.migrateOnStart {
+        app.beforeServerStarts { try await dependencies.store.migrate() }
     }
-    let hub = EventHub(
-        heartbeat: configuration.heartbeatInterval,
-        limits: EventHub.Limits(
-            perUser: configuration.maxStreamsPerUser > 0 ? configuration.maxStreamsPerUser : nil,
-            total: configuration.maxStreams
-        )
-    )
-    let readCache = ReadCache(ttl: configuration.readCacheTTL, maxBytes: configuration.readCacheMaxBytes)
-    let changes = UserChanges(hub: hub, cache: readCache)
-    let provisioner = UserProvisioner(store: store, mx: mx, idSecret: userIDSecret, changes: changes, logger: logger)
-    let sync = MemberSync(store: store, mx: mx, changes: changes)
-    let eventsTokens = await EventsTokenIssuer(secret: userIDSecret, lifetime: configuration.eventsTokenLifetime)
-    let webhookWakeUp = WebhookWakeUp()
-    let webhookCredentials: WebhookCredentials? =
-        if let username = configuration.webhookUsername, let password = configuration.webhookPassword {
-            WebhookCredentials(username: username, password: password)
-        } else {
-            nil
-        }
-    if webhookCredentials == nil {
-        logger.warning("MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD are not set: every webhook delivery will be refused")
-    }
+    return app
+}
 
+/// The API router, the router of `/metrics` when it has a port of its own, and the early
+/// answer for cached reads (when the read cache is on).
+struct BrokerRouters {
+    let api: Router<BrokerRequestContext>
+    let metrics: Router<BrokerRequestContext>?
+    let cacheHits: CacheHitResponder?
+}
+
+/// Every route, each controller given the dependencies it uses.
+func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfiguration) -> BrokerRouters {
+    let deps = dependencies
+    let maxBodyBytes = configuration.http.maxBodyBytes
     let router = Router(context: BrokerRequestContext.self)
-    let edge = Edge(cors: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins), metrics: metrics)
-    router.add(middleware: EdgeMiddleware(edge: edge))
-    router.get("healthz") { _, _ in
-        JSONAnswer.response(["status": "ok"], caching: .never)
-    }
-    router.get("readyz") { _, _ in
-        do {
-            try await withDeadline(.seconds(2)) { try await store.checkReady() }
-        } catch {
-            throw BrokerError(.serviceUnavailable, .notReady, "The store is unreachable or its migrations have not run.")
-        }
-        return JSONAnswer.response(["status": "ready"], caching: .never)
-    }
-    let metricsRouter = configuration.metricsPort == nil ? router : Router(context: BrokerRequestContext.self)
-    if metricsRouter !== router { metricsRouter.add(middleware: EdgeMiddleware(edge: edge)) }
-    let metricsGroup = metricsRouter.group()
-    if let token = configuration.metricsToken {
-        metricsGroup.add(
-            middleware: OperatorTokenMiddleware(token: token, purpose: "metrics", key: "METRICS_TOKEN", wrongTokenCode: .invalidMetricsToken)
-        )
-    }
-    metricsGroup.get("metrics") { _, _ in
-        let counts = try? await withDeadline(.seconds(2)) { try await store.webhookCounts() }
-        let body = metrics.render(inboxCounts: counts, openStreams: await hub.openStreams)
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: body))
-    }
-    router.get("openapi.yaml") { _, _ in
-        Response(
-            status: .ok,
-            headers: [.contentType: "application/yaml; charset=utf-8"],
-            body: .init(byteBuffer: OpenAPIDocument.yaml)
-        )
-    }
-    sandbox?.addRoutes(to: router, mountPath: "/sandbox/mx")
-    if let developmentSecret {
-        SandboxTokenController(signer: await DevTokenSigner(secret: developmentSecret), maxBodyBytes: configuration.maxBodyBytes)
-            .addRoutes(to: router.group("v1/sandbox"))
-        addDemoSite(to: router, configuration: configuration, logger: logger)
+    router.add(middleware: EdgeMiddleware(edge: deps.edge))
+    HealthController(store: deps.store).addRoutes(to: router)
+    let metricsRouter = configuration.operators.metricsPort == nil ? router : Router(context: BrokerRequestContext.self)
+    if metricsRouter !== router { metricsRouter.add(middleware: EdgeMiddleware(edge: deps.edge)) }
+    MetricsController(store: deps.store, metrics: deps.metrics, hub: deps.hub, token: configuration.operators.metricsToken)
+        .addRoutes(to: metricsRouter)
+    deps.sandbox?.addRoutes(to: router, mountPath: "/sandbox/mx")
+    if let signer = deps.developmentTokens {
+        SandboxTokenController(signer: signer, maxBodyBytes: maxBodyBytes).addRoutes(to: router.group("v1/sandbox"))
+        addDemoSite(to: router, configuration: configuration, logger: deps.logger)
     }
     let apiPath = "v1"
     let checkingOwnCredentials = router.group(RouterPath(apiPath))
-    let authentication = AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret))
-    let limiter = RateLimiter(limits: configuration.rateLimits)
-    let api = UserRoutes(router.group(RouterPath(apiPath)).add(middleware: authentication), limiter: limiter)
-    WidgetURLController(
-        provisioner: provisioner,
-        mx: mx,
-        allowedRedirects: configuration.allowedRedirects,
-        maxBodyBytes: configuration.maxBodyBytes
+    let user = UserRoutes(router.group(RouterPath(apiPath)).add(middleware: deps.authentication), limiter: deps.limiter)
+    let connect = configuration.connect
+    WidgetURLController(provisioner: deps.provisioner, mx: deps.mx, allowedRedirects: connect.allowedRedirects, maxBodyBytes: maxBodyBytes)
+        .addRoutes(to: user)
+    let reads = ReadController(provisioner: deps.provisioner, mx: deps.mx, cache: deps.readCache)
+    reads.addRoutes(to: user)
+    MembersController(provisioner: deps.provisioner, store: deps.store, sync: deps.sync, mx: deps.mx, settings: connect).addRoutes(to: user)
+    WidgetEventsController(provisioner: deps.provisioner, store: deps.store, sync: deps.sync, maxBodyBytes: maxBodyBytes).addRoutes(to: user)
+    ConnectController(provisioner: deps.provisioner, sync: deps.sync, mx: deps.mx, settings: connect, maxBodyBytes: maxBodyBytes)
+        .addRoutes(to: user)
+    EventStreamController(
+        provisioner: deps.provisioner,
+        store: deps.store,
+        hub: deps.hub,
+        verifier: deps.verifier,
+        eventsTokens: deps.eventsTokens,
+        limiter: deps.limiter,
+        logger: deps.logger
     )
-    .addRoutes(to: api)
-    let reads = ReadController(provisioner: provisioner, mx: mx, cache: readCache)
-    reads.addRoutes(to: api)
+    .addRoutes(checkingOwnCredentials: checkingOwnCredentials, user: user)
+    WebhookReceiver(store: deps.store, settings: configuration.webhooks, maxBodyBytes: maxBodyBytes, wakeUp: deps.webhookWakeUp)
+        .addRoutes(to: checkingOwnCredentials)
+    if let adminToken = configuration.operators.adminToken {
+        AdminWebhooksController(store: deps.store, adminToken: adminToken, wakeUp: deps.webhookWakeUp).addRoutes(to: router.group("v1/admin"))
+    }
     let cacheHits =
-        readCache.isEnabled
+        deps.readCache.isEnabled
         ? CacheHitResponder(
             mountPath: apiPath,
-            edge: edge,
-            verifier: verifier,
-            hasher: authentication.hasher,
-            limiter: limiter,
+            edge: deps.edge,
+            verifier: deps.verifier,
+            hasher: deps.authentication.hasher,
+            limiter: deps.limiter,
             reads: reads,
-            logger: logger
+            logger: deps.logger
         ) : nil
-    MembersController(
-        provisioner: provisioner,
-        store: store,
-        sync: sync,
-        refreshInterval: configuration.memberRefreshInterval,
-        pollInterval: configuration.memberPollInterval
-    )
-    .addRoutes(to: api)
-    WidgetEventsController(provisioner: provisioner, store: store, sync: sync, maxBodyBytes: configuration.maxBodyBytes)
-        .addRoutes(to: api)
-    ConnectController(
-        provisioner: provisioner,
-        sync: sync,
-        allowedRedirects: configuration.allowedRedirects,
-        pollInterval: configuration.memberPollInterval,
-        maxBodyBytes: configuration.maxBodyBytes
-    )
-    .addRoutes(to: api)
-    EventStreamController(
-        provisioner: provisioner,
-        store: store,
-        hub: hub,
-        verifier: verifier,
-        eventsTokens: eventsTokens,
-        limiter: limiter,
-        logger: logger
-    )
-    .addRoutes(checkingOwnCredentials: checkingOwnCredentials, user: api)
-    WebhookReceiver(
-        store: store,
-        credentials: webhookCredentials,
-        sources: WebhookSourcePolicy(
-            allowed: configuration.webhookAllowedSources.compactMap(CIDRRange.init),
-            trustedProxies: configuration.trustedProxies.compactMap(CIDRRange.init)
-        ),
-        maxBodyBytes: configuration.maxBodyBytes,
-        wakeUp: webhookWakeUp
-    )
-    .addRoutes(to: checkingOwnCredentials)
-    if let adminToken = configuration.adminToken {
-        AdminWebhooksController(store: store, adminToken: adminToken, wakeUp: webhookWakeUp).addRoutes(to: router.group("v1/admin"))
-    }
+    return BrokerRouters(api: router, metrics: metricsRouter === router ? nil : metricsRouter, cacheHits: cacheHits)
+}
 
-    registeredRoutes(router.routes)
-    let http1 = HTTP1Channel.Configuration(
-        additionalChannelHandlers: [ReceiveBufferSizing(), ShutdownNotice { Task { await hub.close() } }, ParserErrorHandler()],
-        idleTimeout: TimeAmount(configuration.idleTimeout),
-        httpDecoderConfiguration: .init(
-            maxHeaderFieldSize: configuration.maxHeaderBytes,
-            maxHeaderListSize: configuration.maxHeaderBytes,
-            maxHeaderFieldCount: 100
-        )
-    )
-    let connections = configuration.maxConnections.map(ConnectionBudget.init(limit:)) ?? ConnectionBudget()
-    var app = Application(
-        router: router,
-        server: HTTPServerBuilder { responder in
-            BrokerHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: http1), cacheHits: cacheHits, budget: connections)
-        },
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        onServerRunning: { channel in
-            let address = ListeningAddress(channel.localAddress)
-            if let sandbox {
-                mxBaseURL.bind("http://\(address.reachableHostPort)/sandbox/mx")
-                await sandbox.setWebhookTarget("http://\(address.reachableHostPort)/v1/webhooks/mx")
-                logger.notice(
-                    "ConnectBroker listening; the embedded MX sandbox stands in for MX",
-                    metadata: ["server.url": "http://\(address.hostPort)", "mx.base_url": "http://\(address.reachableHostPort)/sandbox/mx"]
-                )
-            } else {
-                logger.notice(
-                    "ConnectBroker listening",
-                    metadata: ["server.url": "http://\(address.hostPort)", "mx.base_url": "\(mxBaseURL.value ?? "")"]
-                )
-            }
-        },
-        logger: logger
-    )
-    app.addServices(storeService.map { [$0] } ?? [])
-    if let metricsPort = configuration.metricsPort {
-        app.addServices(
+/// The services that run beside the server: the store's pool, `/metrics` on its own port, the
+/// MX HTTP client's shutdown, the event hub, replica events, the webhook inbox and retention.
+func makeServices(
+    _ dependencies: BrokerDependencies,
+    configuration: BrokerConfiguration,
+    metricsRouter: Router<BrokerRequestContext>?
+) -> [any Service] {
+    let deps = dependencies
+    var services: [any Service] = deps.storeService.map { [$0] } ?? []
+    if let metricsRouter, let port = configuration.operators.metricsPort {
+        let logger = deps.logger
+        services.append(
             Application(
                 router: metricsRouter,
-                configuration: .init(address: .hostname(configuration.host, port: metricsPort), serverName: nil),
+                configuration: .init(address: .hostname(configuration.http.host, port: port), serverName: nil),
                 onServerRunning: { channel in
                     logger.notice("Metrics listening", metadata: ["server.url": "http://\(ListeningAddress(channel.localAddress).hostPort)/metrics"])
                 },
@@ -255,105 +136,31 @@ func buildApplication(
             )
         )
     }
-    app.addServices(
-        HTTPClientService(client: httpClient),
-        EventHubService(hub: hub),
-        ReplicaEventsService(store: store, changes: changes),
+    services += [
+        HTTPClientService(client: deps.httpClient),
+        EventHubService(hub: deps.hub),
+        ReplicaEventsService(store: deps.store, changes: deps.changes),
         WebhookProcessor(
-            store: store,
-            handler: WebhookHandler(store: store, sync: sync),
-            settings: WebhookProcessing(
-                maxAttempts: configuration.webhookMaxAttempts,
-                retryBase: configuration.webhookRetryBase,
-                retryMax: configuration.webhookRetryMax,
-                lease: configuration.webhookLease,
-                concurrency: configuration.webhookConcurrency
-            ),
-            wakeUp: webhookWakeUp,
-            logger: logger
+            store: deps.store,
+            handler: WebhookHandler(store: deps.store, sync: deps.sync),
+            settings: configuration.webhooks.processing,
+            wakeUp: deps.webhookWakeUp,
+            logger: deps.logger
         ),
-        RetentionService(
-            store: store,
-            widgetEventRetention: configuration.widgetEventRetention,
-            eventRetention: configuration.eventRetention,
-            logger: logger
-        )
-    )
-    if configuration.migrateOnStart {
-        app.beforeServerStarts {
-            try await store.migrate()
-        }
-    }
-    return app
-}
-
-/// The MX HTTP client's settings: connect timeout and the egress proxy, if configured.
-func makeHTTPClientConfiguration(_ configuration: BrokerConfiguration) -> HTTPClient.Configuration {
-    var client = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
-    client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.mxResilience.maxConcurrentRequests
-    if let proxy = configuration.mxHTTPSProxy {
-        client.proxy = .server(
-            host: proxy.host,
-            port: proxy.port,
-            authorization: proxy.credentials.map { .basic(username: $0.username, password: $0.password.value) }
-        )
-    }
-    return client
-}
-
-/// The configured store, and the service it needs running (PostgreSQL's connection pool).
-public func makeStore(configuration: BrokerConfiguration, logger: Logger) throws -> (any Store, (any Service)?) {
-    guard let url = configuration.databaseURL else {
-        return (try SQLiteStore(path: configuration.databasePath), nil)
-    }
-    let store = try PostgresStore(url: url.value, poolSize: configuration.databasePoolSize, logger: logger)
-    return (store, store.service)
-}
-
-/// The address a server is bound to, written for URLs.
-struct ListeningAddress {
-    let host: String
-    let port: Int
-
-    init(_ address: SocketAddress?) {
-        host = address?.ipAddress ?? "127.0.0.1"
-        port = address?.port ?? 0
-    }
-
-    private static func bracketed(_ host: String) -> String {
-        host.contains(":") ? "[\(host)]" : host
-    }
-
-    var hostPort: String { "\(Self.bracketed(host)):\(port)" }
-
-    /// Like ``hostPort``, with a wildcard bind address replaced by loopback so it can be called.
-    var reachableHostPort: String {
-        let callable = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host
-        return "\(Self.bracketed(callable)):\(port)"
-    }
-}
-
-/// Shuts the MX HTTP client down when the application stops.
-struct HTTPClientService: Service, CustomStringConvertible {
-    var description: String { "HTTPClientService" }
-
-    let client: HTTPClient
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await client.shutdown()
-    }
+        RetentionService(store: deps.store, retention: configuration.store.retention, logger: deps.logger),
+    ]
+    return services
 }
 
 /// Serves the demo front end from `DEMO_DIR` at `/`, or says why it is not served.
 private func addDemoSite(to router: Router<BrokerRequestContext>, configuration: BrokerConfiguration, logger: Logger) {
     var widgetOrigins: [String] = []
-    if case .embeddedSandbox(let sandbox) = configuration.mx, let url = sandbox.publicBaseURL, let origin = DemoSite.origin(of: url) {
+    if case .embeddedSandbox(let sandbox) = configuration.mx.target, let url = sandbox.publicBaseURL, let origin = DemoSite.origin(of: url) {
         widgetOrigins.append(origin)
     }
     do {
-        try DemoSite(directory: configuration.demoDirectory, widgetOrigins: widgetOrigins).addRoutes(to: router)
+        try DemoSite(directory: configuration.demo.directory, widgetOrigins: widgetOrigins).addRoutes(to: router)
     } catch {
-        logger.notice("No demo page at /: \(configuration.demoDirectory) has no readable index.html")
+        logger.notice("No demo page at /: \(configuration.demo.directory) has no readable index.html")
     }
 }

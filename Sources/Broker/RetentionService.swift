@@ -1,6 +1,7 @@
 import BrokerStore
 import Foundation
 import Logging
+import MXPlatform
 import ServiceLifecycle
 
 /// Deletes relayed widget events and stream events past their retention, hourly.
@@ -8,8 +9,7 @@ struct RetentionService: Service, CustomStringConvertible {
     var description: String { "RetentionService" }
 
     let store: any Store
-    let widgetEventRetention: TimeInterval
-    let eventRetention: TimeInterval
+    let retention: StoreSettings.Retention
     let logger: Logger
 
     /// The first pass waits for the store's migrations, then a minute, so start-up comes first.
@@ -20,8 +20,8 @@ struct RetentionService: Service, CustomStringConvertible {
             let now = Date()
             do {
                 let removed = try await store.prune(
-                    widgetEventsBefore: now.addingTimeInterval(-widgetEventRetention),
-                    eventsBefore: now.addingTimeInterval(-eventRetention)
+                    widgetEventsBefore: now.addingTimeInterval(-retention.widgetEvents.timeInterval),
+                    eventsBefore: now.addingTimeInterval(-retention.events.timeInterval)
                 )
                 if removed > 0 { logger.info("Pruned old events", metadata: ["store.rows_removed": "\(removed)"]) }
             } catch {

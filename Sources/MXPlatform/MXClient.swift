@@ -429,10 +429,3 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         "/" + components.enumerated().map { index, component in index % 2 == 1 ? "{id}" : component }.joined(separator: "/")
     }
 }
-
-extension Duration {
-    var milliseconds: Int64 {
-        let parts = components
-        return parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
-    }
-}

@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try BrokerConfiguration(environment: listen.environment())
-        let logger = makeLogger(level: configuration.logLevel, json: configuration.logsAsJSON)
+        let logger = makeLogger(configuration.logging)
         let app = try await buildApplication(configuration: configuration, logger: logger)
         try await app.runService()
     }
@@ -102,9 +102,9 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try BrokerConfiguration(environment: ProcessInfo.processInfo.environment)
-        let logger = makeLogger(level: configuration.logLevel, json: configuration.logsAsJSON)
-        try DataDirectory.prepare(configuration.dataDirectory)
-        let (store, service) = try makeStore(configuration: configuration, logger: logger)
+        let logger = makeLogger(configuration.logging)
+        try DataDirectory.prepare(configuration.store.dataDirectory)
+        let (store, service) = try makeStore(configuration.store, logger: logger)
         let pool = Task { try await service?.run() }
         defer { pool.cancel() }
         try await store.migrate()
@@ -137,6 +137,10 @@ struct CheckConfig: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
+}
+
+func makeLogger(_ settings: LogSettings) -> Logger {
+    makeLogger(level: settings.level, json: settings.asJSON)
 }
 
 func makeLogger(level: Logger.Level, json: Bool = false) -> Logger {

@@ -38,7 +38,7 @@ struct ConfigExamplesTests {
         }
         let (configuration, findings) = ConfigurationCheck.check(environment: environment)
         #expect(configuration?.usesEmbeddedSandbox == false)
-        #expect(configuration?.databaseURL != nil)
+        #expect(configuration?.store.databaseURL != nil)
         #expect(findings.allSatisfy { $0.severity == .ok }, "\(findings.filter { $0.severity != .ok })")
     }
 

@@ -9,19 +9,19 @@ struct ConfigurationTests {
     @Test("no configuration: embedded sandbox on 127.0.0.1:8080 with data under ./data")
     func defaults() throws {
         let configuration = try BrokerConfiguration(environment: [:])
-        #expect(configuration.host == "127.0.0.1")
-        #expect(configuration.port == 8080)
-        #expect(configuration.dataDirectory == "./data")
+        #expect(configuration.http.host == "127.0.0.1")
+        #expect(configuration.http.port == 8080)
+        #expect(configuration.store.dataDirectory == "./data")
         #expect(configuration.usesEmbeddedSandbox)
-        #expect(configuration.tokenKeySource == nil)
-        #expect(configuration.mxAPIVersion == .v20250224)
-        #expect(configuration.maxBodyBytes == 65_536)
+        #expect(configuration.tokens.keySource == nil)
+        #expect(configuration.mx.apiVersion == .v20250224)
+        #expect(configuration.http.maxBodyBytes == 65_536)
     }
 
     @Test("MX credentials select a remote MX; the environment picks its URL unless MX_BASE_URL is set")
     func remote() throws {
         let base = ["MX_CLIENT_ID": "client", "MX_API_KEY": "key", "JWT_HS256_SECRET": testSecret]
-        guard case .remote(let url, let clientID, let apiKey) = try BrokerConfiguration(environment: base).mx else {
+        guard case .remote(let url, let clientID, let apiKey) = try BrokerConfiguration(environment: base).mx.target else {
             Issue.record("expected remote MX")
             return
         }
@@ -29,10 +29,10 @@ struct ConfigurationTests {
         #expect(clientID == "client")
         #expect(apiKey.value == "key")
         let production = try BrokerConfiguration(environment: base.merging(["MX_ENVIRONMENT": "production"]) { $1 })
-        guard case .remote(let productionURL, _, _) = production.mx else { return }
+        guard case .remote(let productionURL, _, _) = production.mx.target else { return }
         #expect(productionURL == "https://api.mx.com")
         let custom = try BrokerConfiguration(environment: base.merging(["MX_BASE_URL": "http://127.0.0.1:9000"]) { $1 })
-        guard case .remote(let customURL, _, _) = custom.mx else { return }
+        guard case .remote(let customURL, _, _) = custom.mx.target else { return }
         #expect(customURL == "http://127.0.0.1:9000")
     }
 
@@ -41,7 +41,7 @@ struct ConfigurationTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString)")
         try "from-file\n".write(to: file, atomically: true, encoding: .utf8)
         let configuration = try BrokerConfiguration(environment: ["MX_CLIENT_ID": "c", "MX_API_KEY_FILE": file.path, "JWT_HS256_SECRET": testSecret])
-        guard case .remote(_, _, let apiKey) = configuration.mx else { return }
+        guard case .remote(_, _, let apiKey) = configuration.mx.target else { return }
         #expect(apiKey.value == "from-file")
     }
 

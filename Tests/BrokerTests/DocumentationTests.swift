@@ -40,3 +40,37 @@ struct DocumentationTests {
         }
     }
 }
+
+extension DocumentationTests {
+    /// The keys named in the first column of the README's configuration table; `/ _FILE` after
+    /// a key names its file form.
+    static func documentedKeys() throws -> Set<String> {
+        var keys = Set<String>()
+        for row in try table(after: "## Configuration", in: try ProjectFiles.text("README.md")) {
+            var previous: String?
+            for match in row[0].matches(of: /`([A-Z_][A-Z0-9_]*)`/) {
+                let name = String(match.1)
+                if name == "_FILE", let previous {
+                    keys.insert(previous + "_FILE")
+                } else {
+                    keys.insert(name)
+                    previous = name
+                }
+            }
+        }
+        return keys
+    }
+
+    @Test("the README's configuration table names exactly the keys the configuration reads")
+    func configurationTable() throws {
+        let sandbox = BrokerConfiguration.keysRead(from: [:])
+        let remote = BrokerConfiguration.keysRead(from: [
+            "MX_CLIENT_ID": "client", "MX_API_KEY": "key", "JWT_HS256_SECRET": testSecret, "MX_USER_PROFILE": "true",
+        ])
+        let read = sandbox.union(remote)
+        #expect(read.contains("MX_ENVIRONMENT") && read.contains("SANDBOX_FAULTS"), "both kinds of MX were read")
+        let documented = try Self.documentedKeys()
+        #expect(read.subtracting(documented).isEmpty, "read but not documented: \(read.subtracting(documented).sorted())")
+        #expect(documented.subtracting(read).isEmpty, "documented but never read: \(documented.subtracting(read).sorted())")
+    }
+}

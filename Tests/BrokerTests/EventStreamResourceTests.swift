@@ -30,7 +30,7 @@ struct EventStreamResourceTests {
             store: store,
             hub: hub,
             verifier: try await TokenVerifier(keySource: .hs256(secret: testSecret), issuer: nil, audience: nil, leeway: 5),
-            eventsTokens: await EventsTokenIssuer(secret: Secret("secret"), lifetime: 60),
+            eventsTokens: await EventsTokenIssuer(secret: Secret("secret"), lifetime: .seconds(60)),
             limiter: limiter,
             logger: Logger(label: "events")
         )

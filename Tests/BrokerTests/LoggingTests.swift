@@ -61,7 +61,7 @@ struct LoggingTests {
         #expect(object["quote"] == "say \"hi\"")
         #expect(object["ts"] != nil)
         #expect(throws: ConfigurationError.self) { try BrokerConfiguration(environment: ["LOG_FORMAT": "xml"]) }
-        #expect(try BrokerConfiguration(environment: ["LOG_FORMAT": "json"]).logsAsJSON)
+        #expect(try BrokerConfiguration(environment: ["LOG_FORMAT": "json"]).logging.asJSON)
     }
 
     @Test("LOG_FORMAT=text writes one line per event: time, level, label, sorted metadata, source, message")

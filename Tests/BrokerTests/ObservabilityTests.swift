@@ -49,7 +49,7 @@ struct ObservabilityTests {
             #expect(pending.errorCode == "not_ready")
             #expect(try await broker.send(.get, "/healthz").status == .ok)
 
-            try await SQLiteStore(path: try BrokerConfiguration(environment: environment).databasePath).migrate()
+            try await SQLiteStore(path: try BrokerConfiguration(environment: environment).store.databasePath).migrate()
             #expect(try await broker.send(.get, "/readyz").status == .ok)
         }
     }
@@ -95,7 +95,7 @@ struct ObservabilityTests {
         let environment = sandboxEnvironment(["MIGRATE_ON_START": "false"])
         try await withBroker(environment, logs: logs) { broker async throws in
             try await Task.sleep(for: .milliseconds(400))
-            try await SQLiteStore(path: try BrokerConfiguration(environment: environment).databasePath).migrate()
+            try await SQLiteStore(path: try BrokerConfiguration(environment: environment).store.databasePath).migrate()
             #expect(try await broker.deliver(#"{"type":"PING"}"#).status == .noContent)
             let deadline = ContinuousClock.now + .seconds(10)
             while try await broker.metric("webhook_inbox_items", #"status="pending""#) ?? 0 > 0, ContinuousClock.now < deadline {

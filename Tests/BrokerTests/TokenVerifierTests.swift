@@ -73,7 +73,7 @@ struct TokenVerifierTests {
         fine.iat = IssuedAtClaim(value: Date().addingTimeInterval(-500))
         #expect(try await verifier.subject(of: try await sign(fine)) == "alice")
         #expect(try await verifier.subject(of: try await sign(claims(expiresIn: 3500))) == "alice")
-        #expect(try BrokerConfiguration(environment: sandboxEnvironment()).tokenMaxLifetime == 86_400)
+        #expect(try BrokerConfiguration(environment: sandboxEnvironment()).tokens.maxLifetime == .seconds(86_400))
         #expect(throws: ConfigurationError.self) { try BrokerConfiguration(environment: sandboxEnvironment(["JWT_MAX_LIFETIME_SECONDS": "0"])) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import MXPlatform
 
 /// Where the keys that verify callers' tokens come from.
 public enum TokenKeySource: Sendable {
@@ -50,6 +51,19 @@ public struct TokenVerifier: Sendable {
         self.leeway = leeway
         self.maxLifetime = maxLifetime
         self.profileClaims = profileClaims
+    }
+
+    /// A verifier checking tokens as `settings` say, with `keySource`'s keys (the settings' own,
+    /// or a development secret when they name none).
+    public init(_ settings: TokenSettings, keySource: TokenKeySource) async throws {
+        try await self.init(
+            keySource: keySource,
+            issuer: settings.issuer,
+            audience: settings.audience,
+            leeway: settings.leeway.timeInterval,
+            maxLifetime: settings.maxLifetime.timeInterval,
+            profileClaims: settings.profileClaims
+        )
     }
 
     static func keyCollection(_ source: TokenKeySource) async throws -> JWTKeyCollection {

@@ -16,15 +16,23 @@ import NIOCore
 struct ConnectController {
     let provisioner: UserProvisioner
     let sync: MemberSync
+    let mx: MXClient
     let allowedRedirects: RedirectAllowList
     /// How soon a member may be read from MX again: a status read within it answers from the store.
     let pollInterval: TimeInterval
     let maxBodyBytes: Int
 
+    init(provisioner: UserProvisioner, sync: MemberSync, mx: MXClient, settings: ConnectSettings, maxBodyBytes: Int) {
+        self.provisioner = provisioner
+        self.sync = sync
+        self.mx = mx
+        allowedRedirects = settings.allowedRedirects
+        pollInterval = settings.memberPollInterval.timeInterval
+        self.maxBodyBytes = maxBodyBytes
+    }
+
     /// MX asks apps to poll a member no more often than every 3 seconds.
     static let minimumPollMilliseconds = 3000
-
-    var mx: MXClient { sync.mx }
 
     func addRoutes(to routes: UserRoutes) {
         let reads = routes.spending(.reads)

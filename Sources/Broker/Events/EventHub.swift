@@ -65,6 +65,11 @@ actor EventHub {
         self.limits = limits
     }
 
+    /// A hub with the heartbeat and limits of `settings`.
+    init(_ settings: EventSettings) {
+        self.init(heartbeat: settings.heartbeat, limits: settings.hubLimits)
+    }
+
     /// Opens a stream of signals for a user's events; end it with ``unsubscribe(_:mxUserGUID:)``.
     /// Refused when the user, or the broker, holds as many streams as ``limits`` allow.
     func subscribe(mxUserGUID: String) throws(Refusal) -> (id: UUID, signals: AsyncStream<Signal>) {

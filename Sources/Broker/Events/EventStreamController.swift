@@ -42,7 +42,7 @@ struct EventStreamController {
 
     @Sendable func token(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let token = try await eventsTokens.issue(subject: try context.requireSubject())
-        return JSONAnswer.response(EventsToken(access_token: token, expires_in: Int(eventsTokens.lifetime)), caching: .never)
+        return JSONAnswer.response(EventsToken(access_token: token, expires_in: Int(eventsTokens.lifetime.components.seconds)), caching: .never)
     }
 
     /// A stream the caller may read, subscribed to the hub, and where it starts.

@@ -10,9 +10,9 @@ import MXPlatform
 /// replicas, see ``DerivedKey``) that verifies nothing else, and carry `scope: events`.
 struct EventsTokenIssuer: Sendable {
     private let keys: JWTKeyCollection
-    let lifetime: TimeInterval
+    let lifetime: Duration
 
-    init(secret: Secret, lifetime: TimeInterval) async {
+    init(secret: Secret, lifetime: Duration) async {
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(key: DerivedKey.eventsTokens.key(from: secret)), digestAlgorithm: .sha256)
         self.lifetime = lifetime
@@ -20,7 +20,11 @@ struct EventsTokenIssuer: Sendable {
 
     func issue(subject: String) async throws -> String {
         try await keys.sign(
-            EventsTokenClaims(sub: SubjectClaim(value: subject), exp: ExpirationClaim(value: Date().addingTimeInterval(lifetime)), scope: "events")
+            EventsTokenClaims(
+                sub: SubjectClaim(value: subject),
+                exp: ExpirationClaim(value: Date().addingTimeInterval(lifetime.timeInterval)),
+                scope: "events"
+            )
         )
     }
 

@@ -12,12 +12,22 @@ struct MembersController {
     let provisioner: UserProvisioner
     let store: any Store
     let sync: MemberSync
+    let mx: MXClient
     /// How old the store's view of a user's members may get before a read goes to MX again.
     let refreshInterval: TimeInterval
 
     /// How soon a member that is connecting or needs the user may be read from MX again (MX
     /// asks for no faster than every 3 seconds).
     let pollInterval: TimeInterval
+
+    init(provisioner: UserProvisioner, store: any Store, sync: MemberSync, mx: MXClient, settings: ConnectSettings) {
+        self.provisioner = provisioner
+        self.store = store
+        self.sync = sync
+        self.mx = mx
+        refreshInterval = settings.memberRefreshInterval.timeInterval
+        pollInterval = settings.memberPollInterval.timeInterval
+    }
 
     func addRoutes(to routes: UserRoutes) {
         let group = routes.spending(.reads)
@@ -54,7 +64,7 @@ struct MembersController {
         let before = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID)
         let answer: MXMember
         do {
-            answer = try await sync.mx.aggregateMember(userGUID: user.mxUserGUID, memberGUID: guid)
+            answer = try await mx.aggregateMember(userGUID: user.mxUserGUID, memberGUID: guid)
         } catch let error as MXError where error.kind == .conflict {
             throw BrokerError(.conflict, .aggregationConflict, "Another job is running on this member; try again when it has finished.")
         }
@@ -67,7 +77,7 @@ struct MembersController {
     @Sendable func disconnect(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let (user, guid) = try await provisioner.callerAndMember(context)
         do {
-            try await sync.mx.deleteMember(userGUID: user.mxUserGUID, memberGUID: guid)
+            try await mx.deleteMember(userGUID: user.mxUserGUID, memberGUID: guid)
         } catch let error as MXError where error.kind == .notFound {
             guard try await sync.forget(memberGUID: guid, mxUserGUID: user.mxUserGUID) else {
                 throw BrokerError.notFound("No such member for this user.")
@@ -84,7 +94,7 @@ struct MembersController {
         if let user = try await provisioner.existingUser(subject: subject) {
             provisioner.forget(subject: subject)
             do {
-                try await sync.mx.deleteUser(userGUID: user.mxUserGUID)
+                try await mx.deleteUser(userGUID: user.mxUserGUID)
             } catch let error as MXError where error.kind == .notFound {
                 context.logger.info("MX user already gone", metadata: ["mx.user.guid": "\(user.mxUserGUID)"])
             }

@@ -48,6 +48,11 @@ final class ReadCache: Sendable {
         self.maxBytes = maxBytes
     }
 
+    /// A cache as `settings` say.
+    convenience init(_ settings: ReadCacheSettings) {
+        self.init(ttl: settings.ttl, maxBytes: settings.maxBytes)
+    }
+
     /// Whether anything is kept at all.
     var isEnabled: Bool { ttl > .zero && maxBytes > 0 }
 

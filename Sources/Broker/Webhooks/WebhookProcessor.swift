@@ -10,16 +10,16 @@ struct WebhookProcessing: Sendable {
     /// Attempts before a delivery is dead-lettered.
     var maxAttempts: Int
     /// Delay before the first retry; doubled each attempt, with ±50 % jitter.
-    var retryBase: TimeInterval
-    var retryMax: TimeInterval
+    var retryBase: Duration
+    var retryMax: Duration
     /// How long a claimed delivery stays with one worker before others may take it over.
-    var lease: TimeInterval
+    var lease: Duration
     /// Deliveries processed at once.
     var concurrency: Int
 
     /// The delay before retry number `attempt` (1-based).
     func backoff(after attempt: Int) -> TimeInterval {
-        let exponential = min(retryMax, retryBase * pow(2, Double(max(0, attempt - 1))))
+        let exponential = min(retryMax.timeInterval, retryBase.timeInterval * pow(2, Double(max(0, attempt - 1))))
         return exponential * Double.random(in: 0.5..<1.5)
     }
 }
@@ -43,7 +43,7 @@ struct WebhookProcessor: Service, CustomStringConvertible {
             let claimed: [InboxItem]
             do {
                 claimed = try await cancelWhenGracefulShutdown {
-                    try await store.claimWebhooks(limit: settings.concurrency, lease: settings.lease, now: Date())
+                    try await store.claimWebhooks(limit: settings.concurrency, lease: settings.lease.timeInterval, now: Date())
                 }
             } catch is CancellationError {
                 return

@@ -18,6 +18,14 @@ struct WebhookReceiver {
     let maxBodyBytes: Int
     let wakeUp: WebhookWakeUp
 
+    init(store: any Store, settings: WebhookSettings, maxBodyBytes: Int, wakeUp: WebhookWakeUp) {
+        self.store = store
+        credentials = settings.credentials
+        sources = settings.sources
+        self.maxBodyBytes = maxBodyBytes
+        self.wakeUp = wakeUp
+    }
+
     func addRoutes(to group: RouterGroup<BrokerRequestContext>) {
         group.post("webhooks/mx", use: receive)
     }

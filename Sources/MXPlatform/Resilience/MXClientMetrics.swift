@@ -52,10 +52,3 @@ final class MXClientMetrics: Sendable {
         Gauge(label: "mx_breaker_state", factory: factory).record(state.rawValue)
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let parts = components
-        return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
-    }
-}

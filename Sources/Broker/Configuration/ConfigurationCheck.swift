@@ -33,24 +33,24 @@ public enum ConfigurationCheck {
         func note(_ severity: ConfigurationFinding.Severity, _ text: String) {
             findings.append(ConfigurationFinding(severity: severity, text: text))
         }
-        note(.ok, "Listens on \(configuration.host):\(configuration.port).")
-        switch configuration.mx {
+        note(.ok, "Listens on \(configuration.http.host):\(configuration.http.port).")
+        switch configuration.mx.target {
         case .embeddedSandbox:
             note(.warning, "MX_CLIENT_ID and MX_API_KEY are not set: the embedded MX sandbox stands in for MX (development only).")
         case .remote(let baseURL, _, _):
-            note(.ok, "MX at \(baseURL), API version \(configuration.mxAPIVersion.rawValue); client id and API key set.")
+            note(.ok, "MX at \(baseURL), API version \(configuration.mx.apiVersion.rawValue); client id and API key set.")
         }
-        if configuration.databaseURL != nil {
+        if configuration.store.databaseURL != nil {
             note(.ok, "Store: PostgreSQL (DATABASE_URL set); replicas may share it.")
         } else {
-            note(.ok, "Store: a SQLite file in \(configuration.dataDirectory) (one process; set DATABASE_URL for replicas).")
+            note(.ok, "Store: a SQLite file in \(configuration.store.dataDirectory) (one process; set DATABASE_URL for replicas).")
         }
-        switch configuration.tokenKeySource {
+        switch configuration.tokens.keySource {
         case nil:
             note(.warning, "Tokens: no key configured, so a development HS256 secret is kept under DATA_DIR (sandbox only).")
-            let index = (configuration.demoDirectory as NSString).appendingPathComponent("index.html")
+            let index = (configuration.demo.directory as NSString).appendingPathComponent("index.html")
             if FileManager.default.isReadableFile(atPath: index) {
-                note(.ok, "Demo front end: served at / from \(configuration.demoDirectory), signing in through POST /v1/sandbox/token.")
+                note(.ok, "Demo front end: served at / from \(configuration.demo.directory), signing in through POST /v1/sandbox/token.")
             } else {
                 note(.warning, "Demo front end: \(index) is missing, so / is not served (set DEMO_DIR to the Public folder).")
             }
@@ -59,13 +59,13 @@ public enum ConfigurationCheck {
         case .jwks?: note(.ok, "Tokens: verified with the key set in JWT_JWKS_FILE.")
         }
         let isProduction = !configuration.usesEmbeddedSandbox
-        if isProduction, configuration.tokenIssuer == nil || configuration.tokenAudience == nil {
+        if isProduction, configuration.tokens.issuer == nil || configuration.tokens.audience == nil {
             note(.warning, "JWT_ISSUER or JWT_AUDIENCE is not set: any unexpired token signed with the key is accepted.")
         }
         if isProduction, configuration.userIDSecret == nil {
             note(.warning, "USER_ID_SECRET is not set: a key is generated under DATA_DIR, and every replica would make its own.")
         }
-        if let claims = configuration.userProfileClaims {
+        if let claims = configuration.tokens.profileClaims {
             note(
                 .ok,
                 "MX user profiles: email from the \(claims.email) claim, names from \(claims.firstName) and \(claims.lastName), sent to MX and updated when they change."
@@ -73,8 +73,9 @@ public enum ConfigurationCheck {
         } else {
             note(.ok, "MX user profiles: off; MX knows users only by an opaque id (MX_USER_PROFILE=true sends email and names).")
         }
-        if configuration.webhookUsername != nil, configuration.webhookPassword != nil {
-            let sources = configuration.webhookAllowedSources.isEmpty ? "any address" : configuration.webhookAllowedSources.joined(separator: ", ")
+        if configuration.webhooks.hasCredentials {
+            let allowed = configuration.webhooks.sources.allowed
+            let sources = allowed.isEmpty ? "any address" : allowed.map(\.description).joined(separator: ", ")
             note(.ok, "Webhooks: Basic credentials set; accepted from \(sources).")
         } else {
             note(
@@ -82,13 +83,13 @@ public enum ConfigurationCheck {
                 "MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD are not both set: webhooks are refused (503) and members are only polled."
             )
         }
-        if configuration.corsAllowedOrigins.isEmpty {
+        if configuration.http.corsAllowedOrigins.isEmpty {
             note(.ok, "CORS: no origins allowed; a front end on another origin needs CORS_ALLOWED_ORIGINS.")
         } else {
-            note(.ok, "CORS: allowed from \(configuration.corsAllowedOrigins.joined(separator: ", ")).")
+            note(.ok, "CORS: allowed from \(configuration.http.corsAllowedOrigins.joined(separator: ", ")).")
         }
-        note(.ok, configuration.adminToken == nil ? "Admin API off (ADMIN_TOKEN not set)." : "Admin API on (ADMIN_TOKEN set).")
-        switch (configuration.metricsPort, configuration.metricsToken) {
+        note(.ok, configuration.operators.adminToken == nil ? "Admin API off (ADMIN_TOKEN not set)." : "Admin API on (ADMIN_TOKEN set).")
+        switch (configuration.operators.metricsPort, configuration.operators.metricsToken) {
         case (let port?, let token):
             note(.ok, "Metrics: /metrics on port \(port) only\(token == nil ? "" : ", behind METRICS_TOKEN (set)").")
         case (nil, _?):
@@ -99,10 +100,10 @@ public enum ConfigurationCheck {
                 "Metrics: /metrics is open to anyone who reaches the API port; set METRICS_PORT or METRICS_TOKEN to keep it private."
             )
         }
-        let perUser = configuration.maxStreamsPerUser == 0 ? "no limit per user" : "at most \(configuration.maxStreamsPerUser) per user"
-        note(.ok, "Event streams: \(perUser), \(configuration.maxStreams) in all (the open-file limit less a reserve for other requests).")
-        note(.ok, "Tokens may live at most \(Int(configuration.tokenMaxLifetime)) s (JWT_MAX_LIFETIME_SECONDS).")
-        if configuration.allowedRedirects.isEmpty {
+        let perUser = configuration.events.maxStreamsPerUser == 0 ? "no limit per user" : "at most \(configuration.events.maxStreamsPerUser) per user"
+        note(.ok, "Event streams: \(perUser), \(configuration.events.maxStreams) in all (the open-file limit less a reserve for other requests).")
+        note(.ok, "Tokens may live at most \(configuration.tokens.maxLifetime.components.seconds) s (JWT_MAX_LIFETIME_SECONDS).")
+        if configuration.connect.allowedRedirects.isEmpty {
             note(.ok, "OAuth redirects: no client_redirect_url is accepted (ALLOWED_REDIRECT_URL_PREFIXES not set).")
         } else {
             note(.ok, "OAuth redirects: client_redirect_url must be under one of ALLOWED_REDIRECT_URL_PREFIXES, compared as URLs.")
@@ -113,7 +114,7 @@ public enum ConfigurationCheck {
     /// Loads the key callers' tokens are verified with, as the server will at start: an error when
     /// `JWT_PUBLIC_KEY_FILE` or `JWT_JWKS_FILE` holds no key the broker can use, else `nil`.
     public static func checkTokenKey(_ configuration: BrokerConfiguration) async -> ConfigurationFinding? {
-        switch configuration.tokenKeySource {
+        switch configuration.tokens.keySource {
         case nil, .hs256?:
             return nil
         case .publicKeyPEM(let pem)?:
@@ -134,10 +135,10 @@ public enum ConfigurationCheck {
     /// credentials, telling wrong credentials (401) from a calling address MX has not
     /// allow-listed (403). The call goes out as the broker's would, through `MX_HTTPS_PROXY` when set.
     public static func checkMX(_ configuration: BrokerConfiguration) async -> ConfigurationFinding {
-        guard case .remote(let baseURL, let clientID, let apiKey) = configuration.mx else {
+        guard case .remote(let baseURL, let clientID, let apiKey) = configuration.mx.target else {
             return ConfigurationFinding(severity: .ok, text: "MX: the embedded sandbox needs no check.")
         }
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: makeHTTPClientConfiguration(configuration))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: makeHTTPClientConfiguration(configuration.mx))
         let finding = await readInstitution(
             baseURL: baseURL,
             clientID: clientID,
@@ -157,12 +158,10 @@ public enum ConfigurationCheck {
         httpClient: HTTPClient
     ) async -> ConfigurationFinding {
         let mx = MXClient(
-            configuration: MXClientConfiguration(
+            configuration: configuration.mx.clientConfiguration(
                 baseURL: MXBaseURL(baseURL),
                 clientID: clientID,
                 apiKey: apiKey,
-                apiVersion: configuration.mxAPIVersion,
-                timeout: configuration.mxTimeout,
                 resilience: MXResilience(retryAttempts: 1)
             ),
             httpClient: httpClient,
