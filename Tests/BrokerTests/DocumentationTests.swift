@@ -7,15 +7,14 @@ import Testing
 struct DocumentationTests {
     /// The rows of the first Markdown table after `heading` in `text`, as cells.
     static func table(after heading: String, in text: String) throws -> [[String]] {
+        let text = "\n" + text
         let start = try #require(text.range(of: "\n\(heading)\n"), "\(heading) is in the document")
         var rows: [[String]] = []
         for line in text[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("|") {
-                rows.append(
-                    line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast().map {
-                        $0.trimmingCharacters(in: .whitespaces)
-                    }
-                )
+                // A `\|` is a pipe inside a cell.
+                let cells = line.replacing("\\|", with: "\u{0}").split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                rows.append(cells.map { $0.replacing("\u{0}", with: "|").trimmingCharacters(in: .whitespaces) })
             } else if !rows.isEmpty {
                 break
             }
@@ -28,9 +27,9 @@ struct DocumentationTests {
         Set(cell.matches(of: /`([a-z]+(?:_[a-z]+)*)`/).map { String($0.1) })
     }
 
-    @Test("the README's error table lists exactly the codes the broker sends")
+    @Test("the error table in docs/api.md lists exactly the codes the broker sends")
     func errorTable() throws {
-        let rows = try Self.table(after: "### Errors", in: try ProjectFiles.text("README.md"))
+        let rows = try Self.table(after: "## Errors", in: try ProjectFiles.text("docs/api.md"))
         let listed = rows.flatMap { Self.quotedCodes(in: $0[1]) }
         let sent = Set(ErrorCode.allCases.map(\.rawValue))
         #expect(Set(listed).subtracting(sent).isEmpty, "listed but never sent: \(Set(listed).subtracting(sent).sorted())")
@@ -72,5 +71,44 @@ extension DocumentationTests {
         let documented = try Self.documentedKeys()
         #expect(read.subtracting(documented).isEmpty, "read but not documented: \(read.subtracting(documented).sorted())")
         #expect(documented.subtracting(read).isEmpty, "documented but never read: \(documented.subtracting(read).sorted())")
+    }
+}
+
+extension DocumentationTests {
+    /// `METHOD /path` for every route the table in docs/api.md names, parameters written `{}`
+    /// and queries left out; a method word inside the path cell applies to the paths after it.
+    static func documentedRoutes() throws -> Set<String> {
+        var routes = Set<String>()
+        for row in try table(after: "# API and integration", in: try ProjectFiles.text("docs/api.md")) {
+            var method = row[0]
+            for match in row[1].matches(of: /(GET|POST|PUT|DELETE)\s|`(\/[^`]*)`/) {
+                if let word = match.1 {
+                    method = String(word)
+                } else if let path = match.2 {
+                    routes.insert("\(method) \(normalized(String(path)))")
+                }
+            }
+        }
+        return routes
+    }
+
+    /// A path with its query dropped and each `{parameter}` written `{}`.
+    static func normalized(_ path: String) -> String {
+        let bare = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        return bare.replacing(/\{[^}]*\}/, with: "{}")
+    }
+
+    @Test("the route table in docs/api.md names exactly the routes the broker registers")
+    func routeTable() async throws {
+        let (api, _) = try await OpenAPIDocumentTests.registeredOperations()
+        let registered = Set(
+            api.map { operation in
+                let parts = operation.split(separator: " ", maxSplits: 1)
+                return "\(parts[0]) \(Self.normalized(String(parts[1])))"
+            }
+        ).union(["GET /"])
+        let documented = try Self.documentedRoutes()
+        #expect(registered.subtracting(documented).isEmpty, "registered but not in the table: \(registered.subtracting(documented).sorted())")
+        #expect(documented.subtracting(registered).isEmpty, "in the table but not registered: \(documented.subtracting(registered).sorted())")
     }
 }

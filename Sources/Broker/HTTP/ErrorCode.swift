@@ -1,6 +1,6 @@
 /// Every `error.code` the broker answers with: stable snake_case for programs to branch on.
 ///
-/// The README's error table and the OpenAPI document's `Error.code` enumeration are tested to
+/// The error table in docs/api.md and the OpenAPI document's `Error.code` enumeration are tested to
 /// list exactly these.
 public enum ErrorCode: String, CaseIterable, Sendable, Encodable {
     // Requests the broker cannot read.
