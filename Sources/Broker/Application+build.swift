@@ -75,7 +75,7 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
     }
     let apiPath = "v1"
     let checkingOwnCredentials = router.group(RouterPath(apiPath))
-    let user = UserRoutes(router.group(RouterPath(apiPath)).add(middleware: deps.authentication), limiter: deps.limiter)
+    let user = UserRoutes(router.group(RouterPath(apiPath)), authentication: deps.authentication, limiter: deps.limiter)
     let connect = configuration.connect
     WidgetURLController(provisioner: deps.provisioner, mx: deps.mx, allowedRedirects: connect.allowedRedirects, maxBodyBytes: maxBodyBytes)
         .addRoutes(to: user)
@@ -105,9 +105,7 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
         ? CacheHitResponder(
             mountPath: apiPath,
             edge: deps.edge,
-            verifier: deps.verifier,
-            hasher: deps.authentication.hasher,
-            limiter: deps.limiter,
+            steps: user.steps(spending: ReadController.budget),
             reads: reads,
             logger: deps.logger
         ) : nil

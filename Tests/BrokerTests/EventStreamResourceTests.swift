@@ -36,7 +36,7 @@ struct EventStreamResourceTests {
         )
         let router = Router(context: BrokerRequestContext.self)
         router.add(middleware: EdgeMiddleware(edge: Edge(cors: CORSPolicy(allowedOrigins: []), metrics: BrokerMetrics())))
-        controller.addRoutes(checkingOwnCredentials: router.group("v1"), user: UserRoutes(router.group("v1"), limiter: limiter))
+        controller.addRoutes(checkingOwnCredentials: router.group("v1"), user: UserRoutes(router.group("v1"), authentication: nil, limiter: limiter))
         try await Application(router: router).test(.live) { client async throws in
             let token = try await DevTokenSigner(secret: testSecret).token(subject: "alice", lifetime: 60)
             let streams = try await (0..<3).asyncMap { _ in

@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 
 /// Requires `Authorization: Bearer <JWT>` and puts the token's subject on the context.
-struct AuthenticationMiddleware: RouterMiddleware {
+struct AuthenticationMiddleware: UserRouteStep {
     typealias Context = BrokerRequestContext
 
     let verifier: TokenVerifier
@@ -24,6 +24,16 @@ struct AuthenticationMiddleware: RouterMiddleware {
         context.caller?.record(subjectHash: hash)
         context.logger[metadataKey: "user.hash"] = .string(hash)
         return try await next(request, context)
+    }
+
+    /// Early, only a token verified before is known; any other goes to the router to be verified.
+    func admitEarly(_ request: Request, caller: inout EarlyCaller) -> Bool {
+        guard let header = request.headers[.authorization], let token = Self.bearerToken(in: header),
+            let verified = verifier.rememberedCaller(of: token)
+        else { return false }
+        caller.subject = verified.subject
+        caller.subjectHash = hasher.hash(verified.subject)
+        return true
     }
 
     /// The token of an `Authorization` header value in the Bearer scheme; `nil` for any other.

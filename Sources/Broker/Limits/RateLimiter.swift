@@ -49,7 +49,7 @@ struct RateLimiter: Sendable {
 /// Answers 429 with `Retry-After` when the caller has used up the budget its routes spend.
 ///
 /// Runs after authentication, so the caller is known.
-struct RateLimitMiddleware: RouterMiddleware {
+struct RateLimitMiddleware: UserRouteStep {
     typealias Context = BrokerRequestContext
 
     let budget: Budget
@@ -58,5 +58,13 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let subject = context.subject { try limiter.spend(budget, by: subject) }
         return try await next(request, context)
+    }
+
+    func admitEarly(_ request: Request, caller: inout EarlyCaller) -> Bool { caller.subject != nil }
+
+    /// Past the budget, the router answers the 429.
+    func commitEarly(caller: EarlyCaller) -> Bool {
+        guard let subject = caller.subject else { return false }
+        return limiter.allows(budget, by: subject)
     }
 }

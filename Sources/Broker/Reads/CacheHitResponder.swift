@@ -8,9 +8,10 @@ import NIOCore
 /// Through the router, a cached read is carried from the connection's event loop to its task
 /// and back, through an async frame per middleware; on a small machine that is most of what it
 /// costs. This answers the case that needs no waiting — a token verified before, an MX user
-/// remembered, a read left in the caller's budget and a fresh cache entry — with the same
-/// checks, headers, metrics and access log line as the router. Any other request, including
-/// every one that ends in an error, is for the router.
+/// remembered, a read left in the caller's budget and a fresh cache entry — by running the
+/// early steps of the very middlewares the read routes are registered behind (``EarlyStep``),
+/// then `Edge`'s headers, metrics and access log line, as the router does. Any other request,
+/// including every one that ends in an error, is for the router.
 ///
 /// One responder serves every connection; each connection's ``CacheHitHandler`` holds only a
 /// reference to it, which keeps what an open event stream costs small.
@@ -18,29 +19,18 @@ final class CacheHitResponder: Sendable {
     private let mountPath: [Substring]
     private let routes: [(route: ReadController.Route, label: String)]
     private let edge: Edge
-    private let verifier: TokenVerifier
-    private let hasher: SubjectHasher
-    private let limiter: RateLimiter
+    private let steps: [any EarlyStep]
     private let reads: ReadController
     private let logger: Logger
     private let date = HTTPDate()
 
-    /// A responder for the read routes of `reads`, mounted at `mountPath` (`v1`).
-    init(
-        mountPath: String,
-        edge: Edge,
-        verifier: TokenVerifier,
-        hasher: SubjectHasher,
-        limiter: RateLimiter,
-        reads: ReadController,
-        logger: Logger
-    ) {
+    /// A responder for the read routes of `reads`, mounted at `mountPath` (`v1`), behind
+    /// `steps` (those of ``UserRoutes/steps(spending:)`` for the reads' budget).
+    init(mountPath: String, edge: Edge, steps: [any EarlyStep], reads: ReadController, logger: Logger) {
         self.mountPath = mountPath.split(separator: "/")
         routes = ReadController.routes.map { route in (route, RouterPath(mountPath + "/" + route.routerPath).description) }
         self.edge = edge
-        self.verifier = verifier
-        self.hasher = hasher
-        self.limiter = limiter
+        self.steps = steps
         self.reads = reads
         self.logger = logger
     }
@@ -57,13 +47,17 @@ final class CacheHitResponder: Sendable {
     func answer(_ head: HTTPRequest) -> (head: HTTPResponse, body: ByteBuffer?)? {
         let started = ContinuousClock.now
         let request = Request(head: head, body: .init(buffer: ByteBuffer()))
-        guard let (route, label, parameters) = match(request.uri.path),
-            let header = head.headerFields[.authorization],
-            let token = AuthenticationMiddleware.bearerToken(in: header),
-            let caller = verifier.rememberedCaller(of: token),
-            let answer = reads.cachedAnswer(to: request, route: route, parameters: parameters, subject: caller.subject),
-            limiter.allows(ReadController.budget, by: caller.subject)
+        guard let (route, label, parameters) = match(request.uri.path) else { return nil }
+        var caller = EarlyCaller()
+        for step in steps {
+            guard step.admitEarly(request, caller: &caller) else { return nil }
+        }
+        guard let subject = caller.subject,
+            let answer = reads.cachedAnswer(to: request, route: route, parameters: parameters, subject: subject)
         else { return nil }
+        for step in steps {
+            guard step.commitEarly(caller: caller) else { return nil }
+        }
         var (response, body) = answer.reply(to: request)
         response.headers[.date] = date.now()
         edge.metrics.recordEarlyAnswer()
@@ -74,7 +68,7 @@ final class CacheHitResponder: Sendable {
             requestID: Edge.requestID(of: request),
             origin: edge.cors.allowedOrigin(of: request),
             started: started,
-            subjectHash: hasher.hash(caller.subject),
+            subjectHash: caller.subjectHash,
             logger: logger
         )
         return (response.head, body)
