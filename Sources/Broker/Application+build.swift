@@ -66,7 +66,7 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
     HealthController(store: deps.store).addRoutes(to: router)
     let metricsRouter = configuration.operators.metricsPort == nil ? router : Router(context: BrokerRequestContext.self)
     if metricsRouter !== router { metricsRouter.add(middleware: EdgeMiddleware(edge: deps.edge)) }
-    MetricsController(store: deps.store, metrics: deps.metrics, hub: deps.hub, token: configuration.operators.metricsToken)
+    MetricsController(inbox: deps.store, metrics: deps.metrics, hub: deps.hub, token: configuration.operators.metricsToken)
         .addRoutes(to: metricsRouter)
     deps.sandbox?.addRoutes(to: router, mountPath: "/sandbox/mx")
     if let signer = deps.developmentTokens {
@@ -95,10 +95,10 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
         logger: deps.logger
     )
     .addRoutes(checkingOwnCredentials: checkingOwnCredentials, user: user)
-    WebhookReceiver(store: deps.store, settings: configuration.webhooks, maxBodyBytes: maxBodyBytes, wakeUp: deps.webhookWakeUp)
+    WebhookReceiver(inbox: deps.store, settings: configuration.webhooks, maxBodyBytes: maxBodyBytes, wakeUp: deps.webhookWakeUp)
         .addRoutes(to: checkingOwnCredentials)
     if let adminToken = configuration.operators.adminToken {
-        AdminWebhooksController(store: deps.store, adminToken: adminToken, wakeUp: deps.webhookWakeUp).addRoutes(to: router.group("v1/admin"))
+        AdminWebhooksController(inbox: deps.store, adminToken: adminToken, wakeUp: deps.webhookWakeUp).addRoutes(to: router.group("v1/admin"))
     }
     let cacheHits =
         deps.readCache.isEnabled

@@ -129,7 +129,7 @@ public final class PostgresStore: Store {
             ON CONFLICT (app_user_id) DO NOTHING
             """
         )
-        guard let stored = try await self.user(subject: user.subject) else { throw StoreError.migrationsPending }
+        guard let stored = try await self.user(subject: user.subject) else { throw StoreError.rowVanished }
         return stored
     }
 
@@ -393,7 +393,7 @@ public final class PostgresStore: Store {
                 """,
                 as: (Int64, Int32).self
             )
-        else { throw StoreError.migrationsPending }
+        else { throw StoreError.rowVanished }
         return duplicates == 0 ? .accepted(id) : .duplicate(id)
     }
 

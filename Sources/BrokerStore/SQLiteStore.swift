@@ -63,8 +63,10 @@ public final class SQLiteStore: Store {
                     """,
                 arguments: [user.subject, user.mxUserID, user.mxUserGUID, user.createdAt.timeIntervalSince1970, user.profileDigest]
             )
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE app_user_id = ?", arguments: [user.subject])
-            return Self.storedUser(row!)
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE app_user_id = ?", arguments: [user.subject]) else {
+                throw StoreError.rowVanished
+            }
+            return Self.storedUser(row)
         }
     }
 
@@ -395,12 +397,6 @@ public final class SQLiteStore: Store {
             createdAt: Date(timeIntervalSince1970: row["created_at"])
         )
     }
-}
-
-/// A store that cannot serve requests.
-public enum StoreError: Error, Sendable, Equatable {
-    /// The schema is older than this build expects.
-    case migrationsPending
 }
 
 /// The SQLite schema, one migration per version.

@@ -1,19 +1,24 @@
 import Foundation
 
-/// Durable state of the broker. Implementations: ``SQLiteStore`` (embedded default) and
-/// ``PostgresStore`` (several replicas on one database); both pass the same conformance suite.
+/// Durable state of the broker, made of one narrow protocol per concern so that code names only
+/// the part it uses. Implementations: ``SQLiteStore`` (embedded default) and ``PostgresStore``
+/// (several replicas on one database); both pass the same conformance suite.
 ///
 /// Every method is safe to call concurrently from any task. Member changes and the events that
 /// announce them are written in one transaction, so an event is never published for a change
 /// that was not stored, nor a change stored without its event.
-public protocol Store: Sendable {
+public protocol Store: StoreSchema, UserStore, MemberStore, EventLog, WidgetEventLog, WebhookInbox {}
+
+/// The store's schema and its readiness.
+public protocol StoreSchema: Sendable {
     /// Brings the schema up to date; safe to call on every start.
     func migrate() async throws
     /// Throws when the store cannot serve requests (unreachable, or migrations not applied).
     func checkReady() async throws
+}
 
-    // MARK: Users
-
+/// App users and the MX users made for them.
+public protocol UserStore: Sendable {
     /// The MX user mapped to an app user, if one was made.
     func user(subject: String) async throws -> StoredUser?
     /// The app user mapped to an MX user guid.
@@ -26,9 +31,10 @@ public protocol Store: Sendable {
     func setProfileDigest(_ digest: String, mxUserGUID: String) async throws
     /// Removes the user and every row about them: members, events, relayed widget events.
     func deleteUser(subject: String) async throws
+}
 
-    // MARK: Members
-
+/// Each user's members, written with the events that announce their changes.
+public protocol MemberStore: Sendable {
     /// The user's members, oldest first.
     func members(mxUserGUID: String) async throws -> [MemberRecord]
     /// One of the user's members.
@@ -46,9 +52,10 @@ public protocol Store: Sendable {
     /// Removes one of the user's members for good and appends `events`, atomically; `nil` when
     /// there was none.
     func deleteMember(guid: String, mxUserGUID: String, events: [NewEvent]) async throws -> [StoredEvent]?
+}
 
-    // MARK: Events
-
+/// The events streams replay, numbered per store.
+public protocol EventLog: Sendable {
     /// The user's events with a sequence number above `sequence`, oldest first, at most `limit`.
     func events(mxUserGUID: String, after sequence: Int64, limit: Int) async throws -> [StoredEvent]
     /// Calls `handler` with the MX user guid of each event another process stores, until the
@@ -56,14 +63,19 @@ public protocol Store: Sendable {
     func followEvents(_ handler: @escaping @Sendable (String) async -> Void) async
     /// The highest event sequence number of the user, or 0.
     func lastEventSequence(mxUserGUID: String) async throws -> Int64
-    /// Records relayed widget events.
-    func recordWidgetEvents(_ records: [WidgetEventRecord]) async throws
     /// Deletes relayed widget events received before `widgetEventsBefore` and events created
     /// before `eventsBefore`; returns how many rows went.
     func prune(widgetEventsBefore: Date, eventsBefore: Date) async throws -> Int
+}
 
-    // MARK: Webhook inbox
+/// The widget events front ends relayed, kept for support and audit.
+public protocol WidgetEventLog: Sendable {
+    /// Records relayed widget events.
+    func recordWidgetEvents(_ records: [WidgetEventRecord]) async throws
+}
 
+/// MX's webhook deliveries, committed before they are acknowledged and worked through later.
+public protocol WebhookInbox: Sendable {
     /// Commits a delivery, or counts it as a duplicate when its dedup key is known.
     func enqueueWebhook(_ delivery: WebhookDelivery) async throws -> EnqueueResult
     /// Leases up to `limit` due deliveries (pending and due, or processing with an expired lease)
@@ -83,7 +95,7 @@ public protocol Store: Sendable {
     func webhookCounts() async throws -> [WebhookStatus: Int]
 }
 
-extension Store {
+extension StoreSchema {
     /// Returns once the store is reachable and its migrations have run (this process's start-up,
     /// or `connect-broker migrate` elsewhere, may still be applying them), looking again after a
     /// wait that grows from 50 ms to 5 s; throws `CancellationError` when cancelled.
@@ -96,10 +108,21 @@ extension Store {
             wait = min(wait * 2, .seconds(5))
         }
     }
+}
 
+extension MemberStore {
     /// Inserts or replaces a member and appends `events` for its user, atomically (see
     /// ``updateMember(guid:mxUserGUID:_:)``).
     public func saveMember(_ member: MemberRecord, events: [NewEvent]) async throws -> [StoredEvent] {
         try await updateMember(guid: member.guid, mxUserGUID: member.mxUserGUID) { _ in (member, events) }.events
     }
+}
+
+/// Why the store could not do what it was asked.
+public enum StoreError: Error, Sendable, Equatable {
+    /// The schema is older than this build expects.
+    case migrationsPending
+    /// A row the store had just written or found could not be read back (another writer
+    /// removed it in between).
+    case rowVanished
 }

@@ -191,7 +191,7 @@ struct EventHubService: Service, CustomStringConvertible {
 struct ReplicaEventsService: Service, CustomStringConvertible {
     var description: String { "ReplicaEventsService" }
 
-    let store: any Store
+    let store: any EventLog
     let changes: UserChanges
 
     func run() async throws {

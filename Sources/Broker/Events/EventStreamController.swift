@@ -22,7 +22,7 @@ import NIOCore
 /// a caller without one waits for theirs, then gets every event of it.
 struct EventStreamController {
     let provisioner: UserProvisioner
-    let store: any Store
+    let store: any EventLog
     let hub: EventHub
     let verifier: TokenVerifier
     let eventsTokens: EventsTokenIssuer
@@ -163,7 +163,7 @@ struct EventStreamController {
     private static func send(
         after sequence: Int64,
         of mxUserGUID: String,
-        from store: any Store,
+        from store: any EventLog,
         through hub: EventHub,
         to writer: inout any ResponseBodyWriter
     ) async throws -> Int64 {

@@ -8,7 +8,7 @@ import MXPlatform
 /// Every change is read from MX with the caller's own user guid, written to the store together
 /// with its events, and only then published to open event streams.
 struct MemberSync: Sendable {
-    let store: any Store
+    let store: any MemberStore & UserStore
     let mx: MXClient
     let changes: UserChanges
     /// Applies to one member run one at a time, so two reads of MX applied together cannot both

@@ -10,7 +10,7 @@ import NIOCore
 /// aggregated and disconnected; and `DELETE /v1/me`, which erases the caller.
 struct MembersController {
     let provisioner: UserProvisioner
-    let store: any Store
+    let store: any MemberStore & UserStore
     let sync: MemberSync
     let mx: MXClient
     /// How old the store's view of a user's members may get before a read goes to MX again.
@@ -20,7 +20,7 @@ struct MembersController {
     /// asks for no faster than every 3 seconds).
     let pollInterval: TimeInterval
 
-    init(provisioner: UserProvisioner, store: any Store, sync: MemberSync, mx: MXClient, settings: ConnectSettings) {
+    init(provisioner: UserProvisioner, store: any MemberStore & UserStore, sync: MemberSync, mx: MXClient, settings: ConnectSettings) {
         self.provisioner = provisioner
         self.store = store
         self.sync = sync

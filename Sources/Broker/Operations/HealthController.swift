@@ -3,7 +3,7 @@ import Hummingbird
 
 /// `GET /healthz` (the process answers) and `GET /readyz` (the store answers and is migrated).
 struct HealthController {
-    let store: any Store
+    let store: any StoreSchema
 
     func addRoutes(to router: Router<BrokerRequestContext>) {
         router.get("healthz") { _, _ in

@@ -4,7 +4,7 @@ import MXPlatform
 
 /// `GET /metrics` in Prometheus's text format, behind `METRICS_TOKEN` when it is set.
 struct MetricsController {
-    let store: any Store
+    let inbox: any WebhookInbox
     let metrics: BrokerMetrics
     let hub: EventHub
     let token: Secret?
@@ -17,7 +17,7 @@ struct MetricsController {
             )
         }
         group.get("metrics") { _, _ in
-            let counts = try? await withDeadline(.seconds(2)) { try await store.webhookCounts() }
+            let counts = try? await withDeadline(.seconds(2)) { try await inbox.webhookCounts() }
             let body = metrics.render(inboxCounts: counts, openStreams: await hub.openStreams)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: body))
         }

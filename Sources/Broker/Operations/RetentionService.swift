@@ -8,7 +8,7 @@ import ServiceLifecycle
 struct RetentionService: Service, CustomStringConvertible {
     var description: String { "RetentionService" }
 
-    let store: any Store
+    let store: any StoreSchema & EventLog
     let retention: StoreSettings.Retention
     let logger: Logger
 

@@ -11,7 +11,7 @@ import MXPlatform
 /// enforces unique ids: a second creation anywhere answers 409 and the existing user is adopted.
 /// Within a process, concurrent first calls for one subject share one creation.
 actor UserProvisioner {
-    private let store: any Store
+    private let store: any UserStore
     private let mx: MXClient
     private let ids: MXUserIDs
     private let logger: Logger
@@ -23,7 +23,7 @@ actor UserProvisioner {
     /// Subjects' MX user guids, remembered briefly so that hot reads skip the store.
     private let knownGUIDs = ExpiringCache<String>()
 
-    init(store: any Store, mx: MXClient, idSecret: Secret, changes: UserChanges? = nil, logger: Logger) {
+    init(store: any UserStore, mx: MXClient, idSecret: Secret, changes: UserChanges? = nil, logger: Logger) {
         self.store = store
         self.mx = mx
         self.ids = MXUserIDs(secret: idSecret)

@@ -9,7 +9,7 @@ import NIOCore
 /// The webhook inbox for operators, behind `Authorization: Bearer <ADMIN_TOKEN>`: list (paged,
 /// by status, with a total), read one, replay one, and counts by status.
 struct AdminWebhooksController {
-    let store: any Store
+    let inbox: any WebhookInbox
     let adminToken: Secret
     let wakeUp: WebhookWakeUp
 
@@ -37,7 +37,7 @@ struct AdminWebhooksController {
         }
         let page = query.page ?? 1
         let perPage = query.recordsPerPage ?? 25
-        let (items, total) = try await store.webhooks(status: status, page: page, perPage: perPage)
+        let (items, total) = try await inbox.webhooks(status: status, page: page, perPage: perPage)
         let body = WebhookPage(
             webhooks: items.map { InboxView(item: $0, withBody: false) },
             total: total,
@@ -47,7 +47,7 @@ struct AdminWebhooksController {
     }
 
     @Sendable func counts(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let counts = try await store.webhookCounts()
+        let counts = try await inbox.webhookCounts()
         return JSONAnswer.response(["counts": Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })], caching: .revalidate)
     }
 
@@ -57,7 +57,7 @@ struct AdminWebhooksController {
 
     @Sendable func replay(_ request: Request, context: BrokerRequestContext) async throws -> Response {
         let existing = try await item(context)
-        guard try await store.replayWebhook(id: existing.id, now: Date()) else {
+        guard try await inbox.replayWebhook(id: existing.id, now: Date()) else {
             throw BrokerError(.conflict, .webhookProcessing, "This webhook is being processed; replay it when it is done.")
         }
         wakeUp.signal()
@@ -66,7 +66,7 @@ struct AdminWebhooksController {
     }
 
     private func item(_ context: BrokerRequestContext) async throws -> InboxItem {
-        guard let id = Int64(try context.parameters.require("id")), let item = try await store.webhook(id: id) else {
+        guard let id = Int64(try context.parameters.require("id")), let item = try await inbox.webhook(id: id) else {
             throw BrokerError.notFound("No such webhook.")
         }
         return item

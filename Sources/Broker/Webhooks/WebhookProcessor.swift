@@ -29,7 +29,7 @@ struct WebhookProcessing: Sendable {
 struct WebhookProcessor: Service, CustomStringConvertible {
     var description: String { "WebhookProcessor" }
 
-    let store: any Store
+    let store: any StoreSchema & WebhookInbox
     let handler: WebhookHandler
     let settings: WebhookProcessing
     let wakeUp: WebhookWakeUp
@@ -119,7 +119,7 @@ enum WebhookOutcome: Sendable, Equatable {
 
 /// Applies one MX webhook: every action re-reads the member from MX under its own user.
 struct WebhookHandler: Sendable {
-    let store: any Store
+    let store: any UserStore
     let sync: MemberSync
 
     /// Webhook types that announce finished data work on a member.

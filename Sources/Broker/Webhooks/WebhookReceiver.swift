@@ -12,14 +12,14 @@ import MXPlatform
 /// duplicate of a stored delivery answers 204 too and is only counted. Processing happens later,
 /// in ``WebhookProcessor``.
 struct WebhookReceiver {
-    let store: any Store
+    let inbox: any WebhookInbox
     let credentials: WebhookCredentials?
     let sources: WebhookSourcePolicy
     let maxBodyBytes: Int
     let wakeUp: WebhookWakeUp
 
-    init(store: any Store, settings: WebhookSettings, maxBodyBytes: Int, wakeUp: WebhookWakeUp) {
-        self.store = store
+    init(inbox: any WebhookInbox, settings: WebhookSettings, maxBodyBytes: Int, wakeUp: WebhookWakeUp) {
+        self.inbox = inbox
         credentials = settings.credentials
         sources = settings.sources
         self.maxBodyBytes = maxBodyBytes
@@ -52,7 +52,7 @@ struct WebhookReceiver {
             body: String(buffer: bytes),
             receivedAt: Date()
         )
-        switch try await store.enqueueWebhook(delivery) {
+        switch try await inbox.enqueueWebhook(delivery) {
         case .accepted(let id):
             context.logger.info("Webhook received", metadata: ["webhook.id": "\(id)", "webhook.type": "\(delivery.type ?? "?")"])
             wakeUp.signal()

@@ -13,7 +13,7 @@ import NIOCore
 /// anything after the member is read again from MX under the caller's own user guid.
 struct WidgetEventsController {
     let provisioner: UserProvisioner
-    let store: any Store
+    let store: any MemberStore & WidgetEventLog
     let sync: MemberSync
     let maxBodyBytes: Int
 
