@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "connect-broker", targets: ["connect-broker"]),
         .library(name: "Broker", targets: ["Broker"]),
+        .library(name: "BrokerCore", targets: ["BrokerCore"]),
         .library(name: "MXPlatform", targets: ["MXPlatform"]),
         .library(name: "MXSandbox", targets: ["MXSandbox"]),
         .library(name: "BrokerStore", targets: ["BrokerStore"]),
@@ -36,8 +37,14 @@ let package = Package(
     ],
     targets: [
         .target(
+            name: "BrokerCore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "MXPlatform",
             dependencies: [
+                "BrokerCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -71,7 +78,7 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
-                "MXPlatform", "MXSandbox", "BrokerStore",
+                "BrokerCore", "MXPlatform", "MXSandbox", "BrokerStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -103,9 +110,14 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(
+            name: "BrokerCoreTests",
+            dependencies: ["BrokerCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
             name: "MXPlatformTests",
             dependencies: [
-                "MXPlatform", "MXSandbox",
+                "BrokerCore", "MXPlatform", "MXSandbox",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -146,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "BrokerTests",
             dependencies: [
-                "Broker", "MXSandbox", "MXPlatform", "BrokerStore", "SandboxWidgetDriver",
+                "Broker", "BrokerCore", "MXSandbox", "MXPlatform", "BrokerStore", "SandboxWidgetDriver",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -4,7 +4,6 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
-import MXPlatform
 import MXSandbox
 import NIOCore
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BrokerCore
 import BrokerStore
 import Foundation
 import Logging

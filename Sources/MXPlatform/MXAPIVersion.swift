@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 
 /// A version of the MX Platform API, chosen once per deployment.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BrokerCore
 import CoreMetrics
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 
 /// Where the MX Platform API lives.
@@ -14,17 +15,6 @@ public enum MXEnvironment: String, Sendable, CaseIterable {
         case .integration: "https://int-api.mx.com"
         }
     }
-}
-
-/// A value that must never be printed: its description is always redacted.
-public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    /// The secret itself; read it only where it is used.
-    public let value: String
-
-    public init(_ value: String) { self.value = value }
-
-    public var description: String { "[redacted]" }
-    public var debugDescription: String { "[redacted]" }
 }
 
 /// How the broker reaches MX.

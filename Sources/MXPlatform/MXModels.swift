@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 
 /// An MX user, as far as the broker needs it.

@@ -1,7 +1,7 @@
+import BrokerCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import MXPlatform
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1

@@ -1,5 +1,5 @@
+import BrokerCore
 import Foundation
-import MXPlatform
 import Testing
 
 @Suite("Maps keyed by bytes")
@@ -23,7 +23,7 @@ struct KeyedByBytesTests {
         let stringKeyed = /(Mutex<\s*(\[String\s*:|Set<String>|Dictionary<String))|(\bvar\s+\w+\s*:\s*(\[String\s*:|Set<String>|Dictionary<String))/
         let referenceType = /^\s*(public\s+|private\s+|fileprivate\s+|final\s+)*(actor|class)\s/
         var found: [String] = []
-        for folder in ["Sources/Broker", "Sources/MXPlatform"] {
+        for folder in ["Sources/Broker", "Sources/BrokerCore", "Sources/MXPlatform"] {
             let files = try #require(FileManager.default.enumerator(atPath: root.appendingPathComponent(folder).path))
             for case let file as String in files where file.hasSuffix(".swift") {
                 let text = try String(contentsOf: root.appendingPathComponent(folder).appendingPathComponent(file), encoding: .utf8)

@@ -1,5 +1,5 @@
+import BrokerCore
 import Foundation
-import MXPlatform
 import Testing
 
 @testable import Broker

@@ -1,8 +1,8 @@
+import BrokerCore
 import Crypto
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import MXPlatform
 import Testing
 
 @testable import Broker

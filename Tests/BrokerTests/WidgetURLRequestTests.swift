@@ -1,6 +1,6 @@
+import BrokerCore
 import Foundation
 import HTTPTypes
-import MXPlatform
 import Testing
 
 @testable import Broker

@@ -1,7 +1,7 @@
+import BrokerCore
 import Crypto
 import Foundation
 import Hummingbird
-import MXPlatform
 
 /// A secret a request must present, compared in constant time: both sides are hashed first, so
 /// neither the secret's length nor where a guess goes wrong shows in how long the check takes.

@@ -1,6 +1,6 @@
+import BrokerCore
 import Foundation
 import JWTKit
-import MXPlatform
 
 /// Where the keys that verify callers' tokens come from.
 public enum TokenKeySource: Sendable {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BrokerCore
 import Foundation
 import Logging
 import MXPlatform

@@ -1,5 +1,5 @@
+import BrokerCore
 import Foundation
-import MXPlatform
 
 /// An HTTP proxy that outbound calls to MX go through (MX accepts only registered addresses).
 ///

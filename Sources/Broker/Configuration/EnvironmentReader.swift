@@ -1,5 +1,5 @@
+import BrokerCore
 import Foundation
-import MXPlatform
 
 /// Typed, range-checked reads of environment variables, with `_FILE` variants for secrets.
 ///

@@ -1,3 +1,4 @@
+import BrokerCore
 import MXPlatform
 
 /// The parts of API-only connection requests, checked before anything reaches MX.

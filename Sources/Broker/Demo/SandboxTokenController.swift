@@ -1,7 +1,7 @@
+import BrokerCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MXPlatform
 import NIOCore
 import NIOFoundationCompat
 

@@ -1,6 +1,6 @@
+import BrokerCore
 import BrokerStore
 import Foundation
-import MXPlatform
 import ServiceLifecycle
 
 /// Wakes a user's open event streams when the store has new events for them.

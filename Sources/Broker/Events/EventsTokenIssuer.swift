@@ -1,7 +1,7 @@
+import BrokerCore
 import Crypto
 import Foundation
 import JWTKit
-import MXPlatform
 
 /// Short-lived tokens good only for opening `GET /v1/events?access_token=…`.
 ///

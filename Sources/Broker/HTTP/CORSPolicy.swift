@@ -1,7 +1,7 @@
+import BrokerCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MXPlatform
 
 /// CORS for the configured origins only; any other origin gets no CORS headers at all.
 struct CORSPolicy: Sendable {

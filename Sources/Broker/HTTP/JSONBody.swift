@@ -1,7 +1,7 @@
+import BrokerCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MXPlatform
 import NIOCore
 
 /// Reads a request's JSON body within a size limit, with the broker's errors for each failure.

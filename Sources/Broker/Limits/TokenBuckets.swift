@@ -1,4 +1,4 @@
-import MXPlatform
+import BrokerCore
 import Synchronization
 
 /// One token bucket per key: `capacity` requests at once, refilled at `capacity` per minute.

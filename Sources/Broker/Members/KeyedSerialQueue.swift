@@ -1,5 +1,5 @@
+import BrokerCore
 import Foundation
-import MXPlatform
 
 /// Runs operations one at a time per key (here: per member), in the order they arrive, while
 /// operations on different keys run freely. Keys are compared by their bytes (``ByteKey``).

@@ -1,9 +1,9 @@
+import BrokerCore
 import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import MXPlatform
 import Synchronization
 
 /// One log line per request: method, route template (never the raw path, which holds guids and

@@ -1,6 +1,6 @@
+import BrokerCore
 import BrokerStore
 import Hummingbird
-import MXPlatform
 
 /// `GET /metrics` in Prometheus's text format, behind `METRICS_TOKEN` when it is set.
 struct MetricsController {

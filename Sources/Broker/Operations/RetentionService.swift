@@ -1,7 +1,7 @@
+import BrokerCore
 import BrokerStore
 import Foundation
 import Logging
-import MXPlatform
 import ServiceLifecycle
 
 /// Deletes relayed widget events and stream events past their retention, hourly.

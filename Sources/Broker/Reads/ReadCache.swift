@@ -1,4 +1,4 @@
-import MXPlatform
+import BrokerCore
 import NIOCore
 import Synchronization
 

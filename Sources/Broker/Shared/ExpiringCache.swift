@@ -1,4 +1,4 @@
-import MXPlatform
+import BrokerCore
 import Synchronization
 
 /// A bounded map whose entries hold until a deadline each; when full, expired entries are

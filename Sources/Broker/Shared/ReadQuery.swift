@@ -1,3 +1,4 @@
+import BrokerCore
 import HTTPTypes
 import Hummingbird
 import MXPlatform

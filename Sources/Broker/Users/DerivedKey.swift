@@ -1,6 +1,6 @@
+import BrokerCore
 import Crypto
 import Foundation
-import MXPlatform
 
 /// The keys the broker derives from `USER_ID_SECRET`, each through HKDF-SHA256 with a label of
 /// its own, so that no use of one key tells anything of another.

@@ -1,9 +1,9 @@
+import BrokerCore
 import BrokerStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import MXPlatform
 import NIOCore
 
 /// The webhook inbox for operators, behind `Authorization: Bearer <ADMIN_TOKEN>`: list (paged,

@@ -1,6 +1,6 @@
+import BrokerCore
 import Crypto
 import Foundation
-import MXPlatform
 
 /// The identity of a webhook across MX's redeliveries.
 ///

@@ -1,9 +1,9 @@
+import BrokerCore
 import BrokerStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import MXPlatform
 
 /// `POST /v1/webhooks/mx`: MX's webhook deliveries, committed to the inbox before the 204.
 ///

@@ -1,5 +1,5 @@
+import BrokerCore
 import Foundation
-import MXPlatform
 
 /// A widget event as a front end relays it, parsed and checked against MX's catalogue.
 ///

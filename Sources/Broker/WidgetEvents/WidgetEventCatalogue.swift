@@ -1,4 +1,4 @@
-import MXPlatform
+import BrokerCore
 
 /// MX's catalogue of widget post-message events (version 4): each type and the metadata fields
 /// it carries, with their types. Used to validate relayed events.

@@ -1,9 +1,9 @@
+import BrokerCore
 import BrokerStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import MXPlatform
 import NIOCore
 
 /// `POST /v1/widget_events`: widget events relayed by the front end, one or a batch of up to 50.

@@ -1,6 +1,6 @@
+import BrokerCore
 import Foundation
 import HTTPTypes
-import MXPlatform
 
 /// A widget URL request as MX's web SDK sends it in proxy mode (`{"widget_url": {...}}`),
 /// reduced to what the broker lets through to MX.

@@ -1,3 +1,4 @@
+import BrokerCore
 import CoreMetrics
 import Synchronization
 

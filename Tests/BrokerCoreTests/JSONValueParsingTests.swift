@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 
-@testable import MXPlatform
+@testable import BrokerCore
 
 @Suite("Parsing JSON values")
 struct JSONValueParsingTests {

@@ -1,4 +1,4 @@
-import MXPlatform
+import BrokerCore
 import Synchronization
 import Testing
 

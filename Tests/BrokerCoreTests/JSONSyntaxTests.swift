@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import MXPlatform
+@testable import BrokerCore
 
 @Suite("JSON syntax check")
 struct JSONSyntaxTests {
