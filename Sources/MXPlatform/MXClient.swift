@@ -28,7 +28,6 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
     private let metrics: MXClientMetrics
     private let breaker: CircuitBreaker
     private let concurrency: ConcurrencyLimit
-    private let inFlightReads = InFlightCalls<MXResponse>()
 
     /// A client whose copies share one circuit breaker, concurrency limit and set of reads in flight.
     ///
@@ -121,18 +120,9 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         return try decode(MemberEnvelope.self, from: response).member
     }
 
-    /// Reads one member of a user (`GET /users/{user_guid}/members/{member_guid}`); with
-    /// `notBefore`, never from an identical read that started before that instant.
-    public func readMember(userGUID: String, memberGUID: String, notBefore: ContinuousClock.Instant? = nil) async throws -> MXMember {
-        let response = try await send(
-            .GET,
-            ["users", userGUID, "members", memberGUID],
-            query: [],
-            body: nil,
-            headers: [],
-            requiringJSON: false,
-            notBefore: notBefore
-        )
+    /// Reads one member of a user (`GET /users/{user_guid}/members/{member_guid}`).
+    public func readMember(userGUID: String, memberGUID: String) async throws -> MXMember {
+        let response = try await send(.GET, ["users", userGUID, "members", memberGUID])
         return try decode(MemberEnvelope.self, from: response).member
     }
 
@@ -206,14 +196,14 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
     /// A `GET` of `path` (its components are percent-encoded), answered with MX's body as sent
     /// once it is known to be JSON (else ``MXError/invalidResponse`` is thrown).
     ///
-    /// The body is checked once per call to MX, however many identical reads joined it. With
-    /// `notBefore`, an identical read that started before that instant is not joined.
-    public func get(_ path: [String], query: [(String, String)] = [], notBefore: ContinuousClock.Instant? = nil) async throws -> MXResponse {
-        try await send(.GET, path, query: query, body: nil, headers: [], requiringJSON: true, notBefore: notBefore)
+    /// The client makes every call it is asked for; identical reads are shared above it, where
+    /// their answer is (the broker's read controller), so a read is joined in one place only.
+    public func get(_ path: [String], query: [(String, String)] = []) async throws -> MXResponse {
+        try await send(.GET, path, query: query, body: nil, headers: [], requiringJSON: true)
     }
 
     /// Counts a read of `path` that took the answer of an identical read in flight instead of
-    /// calling MX, for callers that share reads above the client (as reported for its own).
+    /// calling MX, for the callers that share reads.
     public func recordSharedRead(_ path: [String]) {
         metrics.recordJoined(endpoint: Self.pathTemplate(path))
     }
@@ -222,9 +212,8 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
 
     /// Sends one request to MX and returns a 2xx answer, or throws ``MXError``.
     ///
-    /// A `GET` joins an identical one already in flight, and is retried on 429, 5xx and
-    /// connection failures (see ``MXResilience``). Every call passes the circuit breaker and
-    /// the concurrency limit.
+    /// A `GET` is retried on 429, 5xx and connection failures (see ``MXResilience``). Every
+    /// call passes the circuit breaker and the concurrency limit.
     public func send(
         _ method: HTTPMethod,
         _ path: [String],
@@ -232,7 +221,7 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         body: ByteBuffer? = nil,
         headers extraHeaders: [(String, String)] = []
     ) async throws -> MXResponse {
-        try await send(method, path, query: query, body: body, headers: extraHeaders, requiringJSON: false, notBefore: nil)
+        try await send(method, path, query: query, body: body, headers: extraHeaders, requiringJSON: false)
     }
 
     private func send(
@@ -241,8 +230,7 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         query: [(String, String)],
         body: ByteBuffer?,
         headers extraHeaders: [(String, String)],
-        requiringJSON: Bool,
-        notBefore: ContinuousClock.Instant?
+        requiringJSON: Bool
     ) async throws -> MXResponse {
         guard let base = configuration.baseURL.value else { throw MXError.unreachable }
         var request = HTTPClientRequest(url: base + Self.encodedPath(path) + Self.encodedQuery(query))
@@ -260,21 +248,12 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         }
         let endpoint = Self.pathTemplate(path)
         guard method == .GET else { return try await attempt(request, endpoint: endpoint) }
-        let key = ([request.url, requiringJSON ? "json" : "any"] + extraHeaders.map { "\($0.0): \($0.1)" }).joined(separator: "\n")
-        let read = request
-        return try await inFlightReads.run(
-            key: key,
-            notBefore: notBefore,
-            joined: { metrics.recordJoined(endpoint: endpoint) },
-            operation: {
-                let response = try await self.attemptWithRetries(read, endpoint: endpoint)
-                guard !requiringJSON || JSONSyntax.isValid(response.body) else {
-                    self.logger.warning("MX answered with a body that is not JSON", metadata: ["mx.request.path": "\(endpoint)"])
-                    throw MXError.invalidResponse
-                }
-                return response
-            }
-        )
+        let response = try await attemptWithRetries(request, endpoint: endpoint)
+        guard !requiringJSON || JSONSyntax.isValid(response.body) else {
+            logger.warning("MX answered with a body that is not JSON", metadata: ["mx.request.path": "\(endpoint)"])
+            throw MXError.invalidResponse
+        }
+        return response
     }
 
     private func attemptWithRetries(_ request: HTTPClientRequest, endpoint: String) async throws -> MXResponse {

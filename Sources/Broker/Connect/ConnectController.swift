@@ -100,7 +100,7 @@ struct ConnectController {
     }
 
     @Sendable func status(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await provisioner.callerAndMember(context)
+        let (user, guid) = try await context.callerAndMember(provisioner)
         if let stored = try await sync.store.member(guid: guid, mxUserGUID: user.mxUserGUID),
             Date().timeIntervalSince(stored.refreshedAt) < pollInterval
         {
@@ -110,7 +110,7 @@ struct ConnectController {
     }
 
     @Sendable func challenges(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await provisioner.callerAndMember(context)
+        let (user, guid) = try await context.callerAndMember(provisioner)
         guard let asked = try await mx.memberChallenges(userGUID: user.mxUserGUID, memberGUID: guid) else {
             return Response(status: .noContent, headers: [.cacheControl: "no-store"])
         }
@@ -118,7 +118,7 @@ struct ConnectController {
     }
 
     @Sendable func resume(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await provisioner.callerAndMember(context)
+        let (user, guid) = try await context.callerAndMember(provisioner)
         let answers = try ConnectRequest.values(try await JSONBody.read(request, limit: maxBodyBytes), field: "challenges")
         guard !answers.isEmpty else {
             throw BrokerError.badRequest(.invalidBody, "challenges must answer the member's challenges: [{\"guid\", \"value\"}].")
@@ -133,7 +133,7 @@ struct ConnectController {
     }
 
     @Sendable func updateCredentials(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await provisioner.callerAndMember(context)
+        let (user, guid) = try await context.callerAndMember(provisioner)
         let credentials = try ConnectRequest.values(try await JSONBody.read(request, limit: maxBodyBytes), field: "credentials")
         guard !credentials.isEmpty else {
             throw BrokerError.badRequest(.invalidBody, "credentials must give the institution's fields: [{\"guid\", \"value\"}].")
@@ -145,7 +145,7 @@ struct ConnectController {
     /// The bank's sign-in page for an OAuth member. Like a widget URL, the answer is a bearer
     /// secret: it is never logged or cached.
     @Sendable func oauthWindowURI(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await provisioner.callerAndMember(context)
+        let (user, guid) = try await context.callerAndMember(provisioner)
         let query = request.uri.queryParameters
         let options = try ConnectRequest.oauthOptions(allowedRedirects: allowedRedirects) { query.get($0) }
         let window = try await mx.get(["users", user.mxUserGUID, "members", guid, "oauth_window_uri"], query: options)

@@ -26,14 +26,13 @@ struct MemberSync: Sendable {
     }
 
     /// Reads one member from MX and applies it; a member MX does not know is forgotten and not
-    /// found. Reads of one member are made and applied in turn, so an older read never
-    /// overwrites a newer one, and the read never takes the answer of one that started before
-    /// the refresh was asked for, so it sees what the caller was told of (a webhook, a relay).
+    /// found. Reads of one member are made and applied in turn, each a call of its own, so an
+    /// older read never overwrites a newer one and every refresh sees what the caller was told
+    /// of (a webhook, a relay).
     func refresh(memberGUID: String, mxUserGUID: String, completion: DataCompletion? = nil) async throws -> MemberRecord {
-        let asked = ContinuousClock.now
         let found: MemberRecord? = try await serial.run(memberGUID) {
             do {
-                let member = try await mx.readMember(userGUID: mxUserGUID, memberGUID: memberGUID, notBefore: asked)
+                let member = try await mx.readMember(userGUID: mxUserGUID, memberGUID: memberGUID)
                 return try await store(member, mxUserGUID: mxUserGUID, completion: completion)
             } catch let error as MXError where error.kind == .notFound {
                 return nil

@@ -53,7 +53,7 @@ struct MembersController {
     }
 
     @Sendable func read(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await provisioner.callerAndMember(context)
+        let (user, guid) = try await context.callerAndMember(provisioner)
         if let stored = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID), isFresh(stored) {
             return JSONAnswer.read(["member": MemberView(member: stored)], to: request)
         }
@@ -61,7 +61,7 @@ struct MembersController {
     }
 
     @Sendable func aggregate(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await provisioner.callerAndMember(context)
+        let (user, guid) = try await context.callerAndMember(provisioner)
         let before = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID)
         let answer: MXMember
         do {
@@ -76,7 +76,7 @@ struct MembersController {
     }
 
     @Sendable func disconnect(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        let (user, guid) = try await provisioner.callerAndMember(context)
+        let (user, guid) = try await context.callerAndMember(provisioner)
         do {
             try await mx.deleteMember(userGUID: user.mxUserGUID, memberGUID: guid)
         } catch let error as MXError where error.kind == .notFound {

@@ -142,7 +142,7 @@ struct ReadController {
                 notBefore: miss.userChangedAt,
                 joined: { [mx] in mx.recordSharedRead(mxPath) },
                 operation: { [mx, cache] in
-                    let fromMX = try await mx.get(mxPath, query: target.mxQuery, notBefore: miss.userChangedAt)
+                    let fromMX = try await mx.get(mxPath, query: target.mxQuery)
                     return cache.store(fromMX.body, mxUserGUID: mxUserGUID, key: key, miss: miss)
                 }
             )

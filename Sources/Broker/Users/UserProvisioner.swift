@@ -2,7 +2,6 @@ import BrokerCore
 import BrokerStore
 import Crypto
 import Foundation
-import Hummingbird
 import Logging
 import MXPlatform
 
@@ -98,19 +97,6 @@ actor UserProvisioner {
         var updated = user
         updated.profileDigest = profile.digest
         return updated
-    }
-}
-
-extension UserProvisioner {
-    /// The caller's MX user and the `member_guid` of the route; not found when the caller has
-    /// no MX user yet or the guid cannot be one. Whether the member is the caller's is for MX
-    /// to say: the guid is only ever used under the caller's own user.
-    nonisolated func callerAndMember(_ context: BrokerRequestContext) async throws -> (StoredUser, String) {
-        let guid = try context.parameters.require("member_guid")
-        guard Identifier.isValid(guid), let user = try await existingUser(subject: try context.requireSubject()) else {
-            throw BrokerError.notFound("No such member for this user.")
-        }
-        return (user, guid)
     }
 }
 
