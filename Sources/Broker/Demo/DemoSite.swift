@@ -61,6 +61,8 @@ struct DemoSite: Sendable {
         return components.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
     }
 
+    /// The demo's content types: text with `charset=utf-8`, which Hummingbird's extension table
+    /// leaves out, and the web manifest's, which it does not know.
     static func contentType(ofFileNamed name: String) -> String {
         switch (name as NSString).pathExtension.lowercased() {
         case "html": "text/html; charset=utf-8"
