@@ -47,6 +47,7 @@ public struct MXSandbox: Sendable {
         addConnectRoutes(to: faulty, mountPath: mountPath)
         addAccountRoutes(to: faulty)
         addTransactionRoutes(to: faulty)
+        addVerificationRoutes(to: faulty)
         addWidgetRoutes(to: group, mountPath: mountPath)
         addFaultRoutes(to: group)
     }
@@ -57,17 +58,24 @@ public struct MXSandbox: Sendable {
         SandboxRendering(version: version, now: Date(), delay: delay)
     }
 
-    func user<Context: RequestContext>(_ context: Context, _ version: SandboxAPIVersion) async throws -> SandboxUser {
-        guard let user = await state.user(try context.parameters.require("user"), byIDToo: version.acceptsPartnerIDs) else {
+    /// The route's user; `byGUIDOnly` for the few v20250224 paths that take guids.
+    func user<Context: RequestContext>(_ context: Context, _ version: SandboxAPIVersion, byGUIDOnly: Bool = false) async throws -> SandboxUser {
+        let byID = version.acceptsPartnerIDs && !byGUIDOnly
+        guard let user = await state.user(try context.parameters.require("user"), byIDToo: byID) else {
             throw SandboxFailure(404, "User not found.")
         }
         return user
     }
 
-    func member<Context: RequestContext>(_ context: Context, _ version: SandboxAPIVersion) async throws -> (SandboxUser, SandboxMember) {
-        let user = try await user(context, version)
+    /// The route's user and member; `byGUIDOnly` for the few v20250224 paths that take guids.
+    func member<Context: RequestContext>(
+        _ context: Context,
+        _ version: SandboxAPIVersion,
+        byGUIDOnly: Bool = false
+    ) async throws -> (SandboxUser, SandboxMember) {
+        let user = try await user(context, version, byGUIDOnly: byGUIDOnly)
         let identifier = try context.parameters.require("member")
-        guard let member = await state.member(identifier, ofUser: user.guid, byIDToo: version.acceptsPartnerIDs) else {
+        guard let member = await state.member(identifier, ofUser: user.guid, byIDToo: version.acceptsPartnerIDs && !byGUIDOnly) else {
             throw SandboxFailure(404, "Member not found.")
         }
         return (user, member)

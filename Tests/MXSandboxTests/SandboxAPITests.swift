@@ -86,11 +86,13 @@ struct SandboxAPITests {
         }
     }
 
-    @Test("institutions in each version's shape, advertising only the products the sandbox serves; v20250224 finds one by guid too")
+    @Test("institutions in each version's shape, advertising exactly the products each serves; v20250224 finds one by guid too")
     func institutionShapes() async throws {
         try await withSandbox { client async throws in
             let current = try #require(try await client.mx(.get, "/institutions/mxbank").json["institution"] as? [String: Any])
-            #expect(current["supported_products"] as? [String] == ["transactions"])
+            #expect(current["supported_products"] as? [String] == ["account_verification", "identity_verification", "transactions"])
+            let basic = try #require(try await client.mx(.get, "/institutions/mx_credit_union").json["institution"] as? [String: Any])
+            #expect(basic["supported_products"] as? [String] == ["transactions"])
             #expect(current["supports_account_verification"] == nil)
             #expect(current["is_hidden"] as? Bool == false)
             let guid = try #require(current["guid"] as? String)
@@ -99,10 +101,10 @@ struct SandboxAPITests {
 
             let older = try #require(try await client.mx(.get, "/institutions/mxbank", version: "v20111101").json["institution"] as? [String: Any])
             #expect(older["supported_products"] == nil)
-            for flag in [
-                "supports_account_identification", "supports_account_verification", "supports_account_statement", "supports_transaction_history",
-            ] {
-                #expect(older[flag] as? Bool == false, "\(flag): the sandbox does not serve it")
+            #expect(older["supports_account_verification"] as? Bool == true)
+            #expect(older["supports_account_identification"] as? Bool == true)
+            for flag in ["supports_account_statement", "supports_transaction_history"] {
+                #expect(older[flag] as? Bool == false, "\(flag): MX Bank does not serve it")
             }
             #expect(try await client.mx(.get, "/institutions/\(guid)", version: "v20111101").status == .notFound)
 

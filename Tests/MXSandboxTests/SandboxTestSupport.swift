@@ -65,16 +65,32 @@ extension TestClientProtocol {
         return try #require((try response.json["member"] as? [String: Any])?["guid"] as? String)
     }
 
-    /// Polls the member until it leaves CREATED, for at most five seconds.
-    func settledStatus(user: String, member: String) async throws -> String {
+    /// Waits until the member is CHALLENGED (five seconds at most), then answers every challenge,
+    /// rightly unless told otherwise.
+    func answerChallenges(user: String, member: String, rightly: Bool = true) async throws -> TestResponse {
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {
+            let status = try await mx(.get, "/users/\(user)/members/\(member)").json["member"] as? [String: Any]
+            if status?["connection_status"] as? String == "CHALLENGED" { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let answers = SandboxInstitution.challenges.map { #"{"guid":"\#($0.guid)","value":"\#(rightly ? $0.answer : "wrong")"}"# }
+            .joined(separator: ",")
+        return try await mx(.put, "/users/\(user)/members/\(member)/resume", #"{"member":{"challenges":[\#(answers)]}}"#)
+    }
+
+    /// Polls the member until its status is none of `passing` (by default: until it leaves
+    /// CREATED), for at most five seconds.
+    func settledStatus(user: String, member: String, leaving passing: Set<String> = ["CREATED"]) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(5)
+        var status = ""
+        while ContinuousClock.now < deadline {
             let member = try #require(try await mx(.get, "/users/\(user)/members/\(member)").json["member"] as? [String: Any])
-            let status = try #require(member["connection_status"] as? String)
-            if status != "CREATED" { return status }
+            status = try #require(member["connection_status"] as? String)
+            if !passing.contains(status) { return status }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("member stayed CREATED")
-        return "CREATED"
+        Issue.record("member stayed \(status)")
+        return status
     }
 }

@@ -127,6 +127,32 @@ struct SandboxWebhookTests {
         }
     }
 
+    @Test("a verification sends VERIFICATION with the verified accounts; MFA during it sends CONNECTION_STATUS again")
+    func verificationWebhook() async throws {
+        let recorder = WebhookRecorder(statuses: [204])
+        try await withWebhookSandbox(recorder) { client async throws in
+            let user = try await client.createUser(id: "verified")
+            let member = try await client.createMember(user: user, institution: "mxbank_mfa")
+            try await waitUntil { !recorder.deliveries(ofType: "CONNECTION_STATUS").isEmpty }
+            _ = try await client.answerChallenges(user: user, member: member)
+            try await waitUntil { !recorder.deliveries(ofType: "AGGREGATION").isEmpty }
+            #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/verify").status == .ok)
+            try await waitUntil { recorder.deliveries(ofType: "CONNECTION_STATUS").count >= 2 }
+            #expect(recorder.deliveries(ofType: "CONNECTION_STATUS").last?.body["connection_status"] as? String == "CHALLENGED")
+            _ = try await client.answerChallenges(user: user, member: member)
+            try await waitUntil { !recorder.deliveries(ofType: "VERIFICATION").isEmpty }
+            let verification = try #require(recorder.deliveries(ofType: "VERIFICATION").first)
+            #expect(verification.body["action"] as? String == "member_data_updated")
+            #expect(verification.body["member_guid"] as? String == member)
+            #expect(verification.body["user_id"] as? String == "verified")
+            #expect(verification.body["completed_at"] is Int)
+            let numbers = try #require(
+                try await client.mx(.get, "/users/\(user)/members/\(member)/account_numbers").json["account_numbers"] as? [[String: Any]]
+            )
+            #expect(Set(verification.body["accounts"] as? [String] ?? []) == Set(numbers.compactMap { $0["account_guid"] as? String }))
+        }
+    }
+
     @Test("a failed delivery is redelivered until it succeeds")
     func redelivery() async throws {
         let recorder = WebhookRecorder(statuses: [500, 503, 204])

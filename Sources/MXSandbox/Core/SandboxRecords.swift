@@ -44,6 +44,10 @@ struct SandboxMember: Codable, Sendable {
     var oauthAuthorizedAt: Date?
     /// Where the OAuth page sends the user once they authorize (an app scheme or a redirect URL).
     var oauthReturnURL: String?
+    /// The latest premium job (verify, identify, …) run on the member.
+    var job: SandboxJob?
+    /// When each kind of premium job before the latest last succeeded, by ``SandboxJob/Kind``.
+    var succeededJobs: [SandboxJob.Kind: Date]?
 
     /// The day (since 1970, UTC) the member was created; its history ends there.
     var createdDay: Int { SandboxClock.day(of: createdAt) }
@@ -51,17 +55,67 @@ struct SandboxMember: Codable, Sendable {
     var institution: SandboxInstitution? { SandboxInstitution.named(institutionCode) }
 }
 
+/// A premium job on a member: MX's `verify`, `identify`, ….
+struct SandboxJob: Codable, Sendable {
+    enum Kind: String, Codable, Sendable, CodingKeyRepresentable {
+        case verification
+        case identification
+
+        /// The institution product the job needs.
+        var product: SandboxProduct {
+            switch self {
+            case .verification: .accountVerification
+            case .identification: .identityVerification
+            }
+        }
+
+        /// Whether a multi-factor institution asks its questions again for this job.
+        var asksForMFA: Bool { self == .verification }
+    }
+
+    let kind: Kind
+    let startedAt: Date
+    var challengeAnswer: SandboxMember.ChallengeAnswer?
+
+    /// How far the job has got at `now`: it fetches for the delay, then, where it asks for MFA,
+    /// waits for the answers and checks them for the delay again.
+    enum Progress: Equatable {
+        case running
+        case challenged
+        case resumed
+        case rejected
+        case succeeded(at: Date)
+
+        var isInProgress: Bool { self == .running || self == .challenged || self == .resumed }
+    }
+
+    func progress(at institution: SandboxInstitution?, now: Date, delay: TimeInterval) -> Progress {
+        let fetchedAt = startedAt.addingTimeInterval(delay)
+        guard now >= fetchedAt else { return .running }
+        guard kind.asksForMFA, institution?.scenario == .multiFactor else { return .succeeded(at: fetchedAt) }
+        guard let answer = challengeAnswer else { return .challenged }
+        let checkedAt = answer.answeredAt.addingTimeInterval(delay)
+        if now < checkedAt { return .resumed }
+        return answer.isRight ? .succeeded(at: checkedAt) : .rejected
+    }
+}
+
 /// Where a member stands at one moment, derived from its timestamps.
 ///
 /// Every step takes the configured delay: creation → CONNECTED (standard), → CHALLENGED then,
 /// once answered, RESUMED → CONNECTED or REJECTED (MFA), authorization → CONNECTED (OAuth), or
-/// creation → DENIED (wrong credentials). Later aggregations run for the delay too.
+/// creation → DENIED (wrong credentials). Later aggregations run for the delay too, and so does
+/// a premium job on a connected member, which may ask for MFA again (see ``SandboxJob``).
 struct SandboxMemberStatus: Sendable {
     let connectionStatus: String
     let connectionStatusID: Int
     let isBeingAggregated: Bool
     let successfullyAggregatedAt: Date?
     let aggregatedAt: Date
+    /// The latest premium job's progress, once the member has connected.
+    let jobProgress: SandboxJob.Progress?
+    private let job: SandboxJob?
+    private let succeededJobs: [SandboxJob.Kind: Date]
 
     /// Whether the member has connected at least once, so its accounts exist.
     var hasData: Bool { successfullyAggregatedAt != nil }
@@ -69,9 +123,42 @@ struct SandboxMemberStatus: Sendable {
     var isChallenged: Bool { connectionStatus == "CHALLENGED" }
 
     init(member: SandboxMember, now: Date, delay: TimeInterval) {
-        let state = Self.derive(member: member, now: now, delay: delay)
+        var state = Self.derive(member: member, now: now, delay: delay)
+        let progress = member.job.flatMap { job in
+            state.status == "CONNECTED" ? job.progress(at: member.institution, now: now, delay: delay) : nil
+        }
+        switch progress {
+        case .running: state.isBeingAggregated = true
+        case .challenged: (state.status, state.id, state.isBeingAggregated) = ("CHALLENGED", 3, false)
+        case .resumed: (state.status, state.id, state.isBeingAggregated) = ("RESUMED", 18, true)
+        case .rejected: (state.status, state.id, state.isBeingAggregated) = ("REJECTED", 4, false)
+        case .succeeded, nil: break
+        }
         (connectionStatus, connectionStatusID, isBeingAggregated, successfullyAggregatedAt) = state
         aggregatedAt = member.aggregationStartedAt
+        jobProgress = progress
+        job = member.job
+        succeededJobs = member.succeededJobs ?? [:]
+    }
+
+    /// When a job of `kind` last succeeded on the member, if one has.
+    func lastSuccess(of kind: SandboxJob.Kind) -> Date? {
+        if job?.kind == kind, case .succeeded(let at) = jobProgress { return at }
+        return succeededJobs[kind]
+    }
+
+    /// A job on a member, as MX tells them apart to answer 202 for the same and 409 for another.
+    enum RunningJob: Equatable {
+        /// An aggregation, the connection's first included.
+        case aggregation
+        case premium(SandboxJob.Kind)
+    }
+
+    /// The job running now, if one is.
+    var runningJob: RunningJob? {
+        if let job, jobProgress?.isInProgress == true { return .premium(job.kind) }
+        if isBeingAggregated || isChallenged || connectionStatus == "RESUMED" { return .aggregation }
+        return nil
     }
 
     private typealias State = (status: String, id: Int, isBeingAggregated: Bool, successfullyAggregatedAt: Date?)

@@ -95,6 +95,28 @@ struct SandboxRendering: Sendable {
         ])
     }
 
+    /// MX's `AccountNumberResponse` (the same in both versions).
+    func accountNumbers(_ numbers: SandboxAccountDetails.Numbers, of account: SandboxAccount) -> SandboxJSON {
+        .object([
+            ("account_guid", .string(account.guid)), ("account_number", .string(numbers.accountNumber)), ("guid", .string(numbers.guid)),
+            ("institution_number", .null), ("loan_guarantor", .null), ("loan_reference_number", .null),
+            ("member_guid", .string(account.member.guid)), ("passed_validation", .bool(true)),
+            ("routing_number", .string(numbers.routingNumber)), ("sequence_number", .null), ("transit_number", .null),
+            ("user_guid", .string(account.member.userGUID)),
+        ])
+    }
+
+    /// MX's `AccountOwnerResponse` (the same in both versions).
+    func accountOwner(_ owner: SandboxAccountDetails.Owner, of account: SandboxAccount) -> SandboxJSON {
+        .object([
+            ("account_guid", .string(account.guid)), ("address", .string(owner.address)), ("city", .string(owner.city)),
+            ("country", .string("US")), ("email", .string(owner.email)), ("first_name", .string(owner.firstName)),
+            ("guid", .string(owner.guid)), ("last_name", .string(owner.lastName)), ("member_guid", .string(account.member.guid)),
+            ("owner_name", .string(owner.name)), ("phone", .string(owner.phone)), ("postal_code", .string(owner.postalCode)),
+            ("state", .string(owner.state)), ("user_guid", .string(account.member.userGUID)),
+        ])
+    }
+
     static func statusMessage(_ status: String) -> String? {
         switch status {
         case "CONNECTED": "Connected to institution."

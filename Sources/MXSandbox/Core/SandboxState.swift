@@ -163,21 +163,60 @@ actor SandboxState {
         save()
     }
 
-    /// Starts an aggregation unless one is running; returns the member as it is afterwards.
-    func aggregate(_ guid: String, now: Date, delay: TimeInterval) -> SandboxMember? {
-        guard var member = members[guid] else { return nil }
-        if !SandboxMemberStatus(member: member, now: now, delay: delay).isBeingAggregated {
+    /// Starts an aggregation unless one is running; returns the member as it is afterwards. Another
+    /// job running is MX's 409.
+    func aggregate(_ guid: String, now: Date, delay: TimeInterval) throws(SandboxFailure) -> SandboxMember {
+        guard var member = members[guid] else { throw SandboxFailure(404, "Member not found.") }
+        switch SandboxMemberStatus(member: member, now: now, delay: delay).runningJob {
+        case .aggregation: return member
+        case .premium: throw SandboxFailure(409, "Another job is running on this member.")
+        case nil:
             member.aggregationStartedAt = now
             members[guid] = member
             save()
+            return member
         }
-        return member
     }
 
-    /// Records the answer to a challenged member's MFA questions.
-    func answerChallenges(_ guid: String, isRight: Bool, now: Date) -> SandboxMember? {
+    /// Starts a premium job as MX does: 400 when the institution does not offer its product, the
+    /// member as it is when the same job runs (`alreadyRunning`), 409 when another job does.
+    func startJob(
+        _ kind: SandboxJob.Kind,
+        on guid: String,
+        now: Date,
+        delay: TimeInterval
+    ) throws(SandboxFailure) -> (
+        member: SandboxMember, alreadyRunning: Bool
+    ) {
+        guard var member = members[guid] else { throw SandboxFailure(404, "Member not found.") }
+        guard member.institution?.products.contains(kind.product) == true else {
+            throw SandboxFailure(400, "This member's institution does not support \(kind.product.rawValue).")
+        }
+        let status = SandboxMemberStatus(member: member, now: now, delay: delay)
+        switch status.runningJob {
+        case .premium(kind): return (member, true)
+        case .some: throw SandboxFailure(409, "Another job is running on this member.")
+        case nil: break
+        }
+        if let previous = member.job, case .succeeded(let at) = status.jobProgress {
+            member.succeededJobs = (member.succeededJobs ?? [:]).merging([previous.kind: at]) { _, latest in latest }
+        }
+        member.job = SandboxJob(kind: kind, startedAt: now)
+        members[guid] = member
+        save()
+        return (member, false)
+    }
+
+    /// Records the answer to a challenged member's MFA questions: the running job's, when it is
+    /// the job that asks, else the connection's.
+    func answerChallenges(_ guid: String, isRight: Bool, now: Date, delay: TimeInterval) -> SandboxMember? {
         guard var member = members[guid] else { return nil }
-        member.challengeAnswer = .init(answeredAt: now, isRight: isRight)
+        let answer = SandboxMember.ChallengeAnswer(answeredAt: now, isRight: isRight)
+        if SandboxMemberStatus(member: member, now: now, delay: delay).jobProgress == .challenged {
+            member.job?.challengeAnswer = answer
+        } else {
+            member.challengeAnswer = answer
+        }
         members[guid] = member
         save()
         return member

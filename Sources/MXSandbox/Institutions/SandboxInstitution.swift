@@ -6,7 +6,8 @@ struct SandboxInstitution: Sendable {
     enum Scenario: Sendable {
         /// Valid credentials connect; others are denied.
         case standard
-        /// Valid credentials lead to an MFA challenge; right answers connect, wrong ones are rejected.
+        /// Valid credentials lead to an MFA challenge; right answers connect, wrong ones are
+        /// rejected. Verification asks the questions again.
         case multiFactor
         /// No credentials: the user authorizes on the institution's OAuth page, then it connects.
         case oauth
@@ -19,6 +20,8 @@ struct SandboxInstitution: Sendable {
     let name: String
     let url: String
     let scenario: Scenario
+    /// What the institution offers beyond aggregation; a premium job for anything else is MX's 400.
+    let products: Set<SandboxProduct>
 
     var isOAuth: Bool { scenario == .oauth }
 
@@ -48,41 +51,49 @@ struct SandboxInstitution: Sendable {
     /// The password every sandbox institution that connects accepts.
     static let validPassword = "password"
 
+    /// What the banks that connect offer: every product the sandbox serves.
+    private static let fullService: Set<SandboxProduct> = [.transactions, .accountVerification, .identityVerification]
+
     static let all: [SandboxInstitution] = [
         SandboxInstitution(
             code: "mxbank",
             guid: "INS-1572a04c-912b-59bf-5841-332c7dfafaef",
             name: "MX Bank",
             url: "https://www.mx.com",
-            scenario: .standard
+            scenario: .standard,
+            products: fullService
         ),
         SandboxInstitution(
             code: "mxbank_mfa",
             guid: "INS-2b6f3e8a-7c41-4d09-b5e2-9a1c0d3f7e64",
             name: "MX Bank (MFA)",
             url: "https://www.mx.com/mfa",
-            scenario: .multiFactor
+            scenario: .multiFactor,
+            products: fullService
         ),
         SandboxInstitution(
             code: "mxbank_oauth",
             guid: "INS-68e96dd6-eabd-42d3-9f05-416897f0746c",
             name: "MX Bank (OAuth)",
             url: "https://www.mx.com/oauth",
-            scenario: .oauth
+            scenario: .oauth,
+            products: fullService
         ),
         SandboxInstitution(
             code: "mx_credit_union",
             guid: "INS-4f0b1cd4-6e40-4c2a-9d77-2b2f0a1c3e51",
             name: "MX Credit Union",
             url: "https://www.mx.com/credit-union",
-            scenario: .standard
+            scenario: .standard,
+            products: [.transactions]
         ),
         SandboxInstitution(
             code: "denied_bank",
             guid: "INS-8d3c6a52-0f7e-4b1d-a7c9-5e2f4d6b8a10",
             name: "Denied Bank",
             url: "https://denied.example",
-            scenario: .denied
+            scenario: .denied,
+            products: [.transactions]
         ),
     ]
 
@@ -94,10 +105,6 @@ struct SandboxInstitution: Sendable {
     static func identified(by identifier: String, version: SandboxAPIVersion) -> SandboxInstitution? {
         named(identifier) ?? (version == .v20250224 ? all.first { $0.guid == identifier } : nil)
     }
-
-    /// MX's products the sandbox serves at every institution; an institution advertises only
-    /// what the sandbox answers for.
-    static let servedProducts = ["transactions"]
 
     /// MX's `InstitutionResponse` in `version`'s shape: v20250224 lists `supported_products`,
     /// v20111101 has a `supports_…` flag per product.
@@ -113,12 +120,14 @@ struct SandboxInstitution: Sendable {
         case .v20250224:
             fields += [
                 ("created_at", .string("2025-02-13T18:08:00+00:00")), ("is_hidden", .bool(false)),
-                ("supported_products", .array(Self.servedProducts.map { .string($0) })),
+                ("supported_products", .array(SandboxProduct.allCases.filter(products.contains).map { .string($0.rawValue) })),
             ]
         case .v20111101:
             fields += [
-                ("supports_account_identification", .bool(false)), ("supports_account_statement", .bool(false)),
-                ("supports_account_verification", .bool(false)), ("supports_transaction_history", .bool(false)),
+                ("supports_account_identification", .bool(products.contains(.identityVerification))),
+                ("supports_account_statement", .bool(products.contains(.statements))),
+                ("supports_account_verification", .bool(products.contains(.accountVerification))),
+                ("supports_transaction_history", .bool(products.contains(.transactionHistory))),
             ]
         }
         return .object(fields)
@@ -155,6 +164,17 @@ struct SandboxInstitution: Sendable {
             """
         return "data:image/svg+xml;base64," + Data(svg.utf8).base64EncodedString()
     }()
+}
+
+/// MX's products (`SupportedProducts`), in the order MX's document lists them.
+enum SandboxProduct: String, CaseIterable, Codable, Sendable {
+    case accountVerification = "account_verification"
+    case identityVerification = "identity_verification"
+    case transactions
+    case transactionHistory = "transaction_history"
+    case statements
+    case investments
+    case rewards
 }
 
 /// One field of an institution's login form.

@@ -45,7 +45,8 @@ extension MXSandbox {
                 guard SandboxInstitution.challenges.allSatisfy({ given[$0.guid] != nil }) else {
                     throw SandboxFailure(400, "challenges must answer each of the member's challenge guids.")
                 }
-                guard let resumed = await state.answerChallenges(member.guid, isRight: SandboxChallenge.areRight(given), now: Date()) else {
+                guard let resumed = await state.answerChallenges(member.guid, isRight: SandboxChallenge.areRight(given), now: Date(), delay: delay)
+                else {
                     throw SandboxFailure(404, "Member not found.")
                 }
                 webhooks.watch(memberGUID: resumed.guid, after: delay)

@@ -76,9 +76,7 @@ extension MXSandbox {
         group.post("users/:user/members/:member/aggregate") { request, context in
             try await apiStatus(request, context, status: 202) { version in
                 let (user, found) = try await member(context, version)
-                guard let member = await state.aggregate(found.guid, now: Date(), delay: delay) else {
-                    throw SandboxFailure(404, "Member not found.")
-                }
+                let member = try await state.aggregate(found.guid, now: Date(), delay: delay)
                 webhooks.watch(memberGUID: member.guid, after: delay)
                 return .object([("member", rendering(version).member(member, user: user))])
             }

@@ -6,7 +6,8 @@ import NIOHTTP1
 
 /// Sends MX-shaped webhooks when a sandbox member's state calls for one, as MX does: a data
 /// webhook (`AGGREGATION`, and to v20250224 integrations `initial_data_ready` after the first) when an aggregation
-/// completes, and `CONNECTION_STATUS` when the member lands in a status the user must act on.
+/// completes, `VERIFICATION` when a verification succeeds, and `CONNECTION_STATUS` when the
+/// member lands in a status the user must act on.
 ///
 /// Deliveries use HTTP Basic and are redelivered on a non-2xx answer or a timeout, at most 12
 /// times over about 24 hours (scaled by `webhookRetryScale`).
@@ -59,13 +60,15 @@ actor SandboxWebhooks {
             if isFirst, configuration.webhookAPIVersion == .v20250224 {
                 payloads.append(("initial_data_ready|\(member.guid)", initialDataReady(member)))
             }
-        } else if Self.announcedStatuses.contains(status.connectionStatus) {
-            payloads.append(
-                (
-                    "CONNECTION_STATUS|\(member.guid)|\(status.connectionStatus)|\(member.challengeAnswer?.answeredAt.timeIntervalSince1970 ?? 0)",
-                    connectionStatus(member, status)
+            if let job = member.job, job.kind == .verification, case .succeeded(let at) = status.jobProgress {
+                payloads.append(
+                    ("VERIFICATION|\(member.guid)|\(job.startedAt.timeIntervalSince1970)", verification(member, user: user, completedAt: at))
                 )
-            )
+            }
+        } else if Self.announcedStatuses.contains(status.connectionStatus) {
+            let episode = [member.challengeAnswer?.answeredAt, member.job?.startedAt, member.job?.challengeAnswer?.answeredAt]
+                .map { String($0?.timeIntervalSince1970 ?? 0) }.joined(separator: "|")
+            payloads.append(("CONNECTION_STATUS|\(member.guid)|\(status.connectionStatus)|\(episode)", connectionStatus(member, status)))
         }
         for (key, body) in payloads where sent.insert(key).inserted {
             deliver(key: key, body: body.text)
@@ -117,6 +120,19 @@ actor SandboxWebhooks {
             ("member_guid", .string(member.guid)), ("transactions_created_count", .int(Int64(created))),
             ("transactions_updated_count", .int(0)), ("type", .string("AGGREGATION")), ("user_guid", .string(member.userGUID)),
             ("user_id", .string(user.id)),
+        ])
+    }
+
+    /// The accounts a verification fetched numbers for.
+    private func verification(_ member: SandboxMember, user: SandboxUser, completedAt: Date) -> SandboxJSON {
+        let stamp = Int64(completedAt.timeIntervalSince1970)
+        let verified = SandboxLedger.accounts(of: member).filter { SandboxAccountDetails.numbers(of: $0) != nil }
+        return .object([
+            ("type", .string("VERIFICATION")), ("accounts", .array(verified.map { .string($0.guid) })),
+            ("action", .string("member_data_updated")), ("user_guid", .string(member.userGUID)), ("user_id", .string(user.id)),
+            ("member_guid", .string(member.guid)),
+            ("job_guid", .string(SandboxLedger.stableGUID(prefix: "JOB", parts: [member.guid, "verification", String(stamp)]))),
+            ("completed_at", .int(stamp)), ("completed_on", .string(SandboxClock.dateText(day: SandboxClock.day(of: completedAt)))),
         ])
     }
 

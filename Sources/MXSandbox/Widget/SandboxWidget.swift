@@ -153,7 +153,7 @@ extension MXSandbox {
                     throw SandboxFailure(409, "This connection is not waiting for MFA answers.")
                 }
                 let answers = (body["answers"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
-                _ = await state.answerChallenges(member.guid, isRight: SandboxChallenge.areRight(answers), now: Date())
+                _ = await state.answerChallenges(member.guid, isRight: SandboxChallenge.areRight(answers), now: Date(), delay: delay)
                 webhooks.watch(memberGUID: member.guid, after: delay)
                 let events = WidgetEventFactory(grant: grant, session: session)
                 return [
