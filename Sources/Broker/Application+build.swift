@@ -76,11 +76,36 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
     let checkingOwnCredentials = router.group(RouterPath(apiPath))
     let user = UserRoutes(router.group(RouterPath(apiPath)), authentication: deps.authentication, limiter: deps.limiter)
     let connect = configuration.connect
-    WidgetURLController(provisioner: deps.provisioner, mx: deps.mx, allowedRedirects: connect.allowedRedirects, maxBodyBytes: maxBodyBytes)
-        .addRoutes(to: user)
+    WidgetURLController(
+        provisioner: deps.provisioner,
+        mx: deps.mx,
+        allowedRedirects: connect.allowedRedirects,
+        products: connect.enabledProducts,
+        maxBodyBytes: maxBodyBytes
+    )
+    .addRoutes(to: user)
     let reads = ReadController(provisioner: deps.provisioner, mx: deps.mx, cache: deps.readCache)
     reads.addRoutes(to: user)
-    MembersController(provisioner: deps.provisioner, store: deps.store, sync: deps.sync, mx: deps.mx, settings: connect).addRoutes(to: user)
+    let members = MembersController(provisioner: deps.provisioner, store: deps.store, sync: deps.sync, mx: deps.mx, settings: connect)
+    members.addRoutes(to: user)
+    let accountDetails = AccountDetailsController(
+        provisioner: deps.provisioner,
+        mx: deps.mx,
+        audit: AuditTrail(log: deps.store, hasher: deps.subjectHasher, metrics: deps.metrics),
+        products: connect.enabledProducts,
+        frontEndExposure: configuration.accountDetails.frontEndExposure
+    )
+    accountDetails.addRoutes(to: user)
+    if let keys = configuration.backend.keys {
+        let backend = UserRoutes(
+            router.group(RouterPath(apiPath + "/backend/users/:user_id")),
+            authentication: BackendKeyAuthentication(keys: keys, hasher: deps.subjectHasher),
+            limiter: deps.limiter
+        )
+        reads.addRoutes(to: backend)
+        members.addBackendRoutes(to: backend)
+        accountDetails.addRoutes(to: backend)
+    }
     WidgetEventsController(provisioner: deps.provisioner, store: deps.store, sync: deps.sync, maxBodyBytes: maxBodyBytes).addRoutes(to: user)
     ConnectController(provisioner: deps.provisioner, sync: deps.sync, mx: deps.mx, settings: connect, maxBodyBytes: maxBodyBytes)
         .addRoutes(to: user)
@@ -98,6 +123,7 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
         .addRoutes(to: checkingOwnCredentials)
     if let adminToken = configuration.operators.adminToken {
         AdminWebhooksController(inbox: deps.store, adminToken: adminToken, wakeUp: deps.webhookWakeUp).addRoutes(to: router.group("v1/admin"))
+        AdminAuditController(log: deps.store, hasher: deps.subjectHasher, adminToken: adminToken).addRoutes(to: router.group("v1/admin"))
     }
     let cacheHits =
         deps.readCache.isEnabled

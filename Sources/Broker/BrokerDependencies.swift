@@ -22,6 +22,8 @@ struct BrokerDependencies: Sendable {
     let mx: MXClient
     let sandbox: MXSandbox?
     let verifier: TokenVerifier
+    /// Hashes app user ids for logs and the audit log.
+    let subjectHasher: SubjectHasher
     let authentication: AuthenticationMiddleware
     let limiter: RateLimiter
     /// Signs development tokens, when no token key is configured (sandbox only).
@@ -70,7 +72,8 @@ struct BrokerDependencies: Sendable {
             logger.warning("USER_ID_SECRET is not set: using a key generated under DATA_DIR; replicas must share one key")
         }
         let userIDSecret = try configuration.userIDSecret ?? Secret(LocalSecret.loadOrCreate(LocalSecret.userIDSecretFile, in: dataDirectory))
-        authentication = AuthenticationMiddleware(verifier: verifier, hasher: SubjectHasher(secret: userIDSecret))
+        subjectHasher = SubjectHasher(secret: userIDSecret)
+        authentication = AuthenticationMiddleware(verifier: verifier, hasher: subjectHasher)
         limiter = RateLimiter(limits: configuration.limits)
         hub = EventHub(configuration.events)
         readCache = ReadCache(configuration.readCache)

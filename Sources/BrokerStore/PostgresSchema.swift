@@ -101,5 +101,25 @@ enum PostgresSchema {
                 "ALTER TABLE deleted_members ADD PRIMARY KEY (member_guid, mx_user_guid)",
             ]
         ),
+        (
+            version: "v6-audit-log",
+            statements: [
+                """
+                CREATE TABLE audit_log (
+                    id bigserial PRIMARY KEY,
+                    at double precision NOT NULL,
+                    route text NOT NULL,
+                    member_guid text,
+                    account_guid text,
+                    user_hash text NOT NULL,
+                    caller text NOT NULL,
+                    request_id text NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_log_by_time ON audit_log (at)",
+                "CREATE INDEX audit_log_by_user ON audit_log (user_hash, id)",
+                "CREATE INDEX audit_log_by_member ON audit_log (member_guid, id)",
+            ]
+        ),
     ]
 }

@@ -351,6 +351,63 @@ public final class PostgresStore: Store {
         return widgetEvents + events
     }
 
+    // MARK: Audit log
+
+    public func recordAudit(_ entry: AuditEntry) async throws {
+        try await client.query(
+            """
+            INSERT INTO audit_log (at, route, member_guid, account_guid, user_hash, caller, request_id)
+            VALUES (\(entry.at.timeIntervalSince1970), \(entry.route), \(entry.memberGUID), \(entry.accountGUID), \(entry.userHash),
+                \(entry.caller), \(entry.requestID))
+            """,
+            logger: logger
+        )
+    }
+
+    public func auditEntries(matching filter: AuditFilter, page: Int, perPage: Int) async throws -> (items: [AuditRecord], total: Int) {
+        let condition = """
+            ($1::text IS NULL OR user_hash = $1) AND ($2::text IS NULL OR member_guid = $2)
+            AND ($3::double precision IS NULL OR at >= $3) AND ($4::double precision IS NULL OR at < $4)
+            """
+        let values: [(any PostgresEncodable & Sendable)?] = [
+            filter.userHash, filter.memberGUID, filter.from?.timeIntervalSince1970, filter.until?.timeIntervalSince1970,
+        ]
+        let total =
+            try await first(
+                PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM audit_log WHERE \(condition)", binds: binds(values)),
+                as: Int64.self
+            ) ?? Int64(0)
+        let rows = try await all(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT id, at, route, member_guid, account_guid, user_hash, caller, request_id FROM audit_log
+                    WHERE \(condition) ORDER BY id DESC LIMIT $5 OFFSET $6
+                    """,
+                binds: binds(values + [perPage, (page - 1) * perPage])
+            ),
+            as: (Int64, Double, String, String?, String?, String, String, String).self
+        )
+        let items = rows.map { row in
+            AuditRecord(
+                id: row.0,
+                entry: AuditEntry(
+                    at: Date(timeIntervalSince1970: row.1),
+                    route: row.2,
+                    memberGUID: row.3,
+                    accountGUID: row.4,
+                    userHash: row.5,
+                    caller: row.6,
+                    requestID: row.7
+                )
+            )
+        }
+        return (items, Int(total))
+    }
+
+    public func pruneAudit(before date: Date) async throws -> Int {
+        try await count("DELETE FROM audit_log WHERE at < \(date.timeIntervalSince1970) RETURNING id")
+    }
+
     // MARK: Webhook inbox
 
     private typealias InboxRow = (Int64, String, String?, String?, String?, String?, String, String, Int32, Int32, Double, String?, Double, Double?)
@@ -514,6 +571,10 @@ public final class PostgresStore: Store {
     }
 
     private func binds(_ values: (any PostgresEncodable & Sendable)?...) throws -> PostgresBindings {
+        try binds(values)
+    }
+
+    private func binds(_ values: [(any PostgresEncodable & Sendable)?]) throws -> PostgresBindings {
         var bindings = PostgresBindings()
         for value in values {
             if let value {

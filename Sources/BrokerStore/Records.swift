@@ -205,3 +205,56 @@ public struct InboxItem: Sendable, Equatable {
         self.processedAt = processedAt
     }
 }
+
+/// One read of account numbers or owners as the audit log keeps it: who read whose data, when and
+/// through which route; never the data itself.
+public struct AuditEntry: Sendable, Equatable {
+    public let at: Date
+    /// The method and route template (`GET /v1/members/{member_guid}/account_numbers`).
+    public let route: String
+    public let memberGUID: String?
+    public let accountGUID: String?
+    /// The keyed hash of the app user whose data was read (the log's `user.hash`).
+    public let userHash: String
+    /// `user` for the app's user with their token, `backend:<key name>` for the app's backend.
+    public let caller: String
+    public let requestID: String
+
+    public init(at: Date, route: String, memberGUID: String?, accountGUID: String?, userHash: String, caller: String, requestID: String) {
+        self.at = at
+        self.route = route
+        self.memberGUID = memberGUID
+        self.accountGUID = accountGUID
+        self.userHash = userHash
+        self.caller = caller
+        self.requestID = requestID
+    }
+}
+
+/// An audit entry as stored, numbered in the order it was recorded.
+public struct AuditRecord: Sendable, Equatable {
+    public let id: Int64
+    public let entry: AuditEntry
+
+    public init(id: Int64, entry: AuditEntry) {
+        self.id = id
+        self.entry = entry
+    }
+}
+
+/// Which audit entries an operator asks for; `nil` fields match every entry.
+public struct AuditFilter: Sendable, Equatable {
+    public var userHash: String?
+    public var memberGUID: String?
+    /// Entries at or after this time.
+    public var from: Date?
+    /// Entries before this time.
+    public var until: Date?
+
+    public init(userHash: String? = nil, memberGUID: String? = nil, from: Date? = nil, until: Date? = nil) {
+        self.userHash = userHash
+        self.memberGUID = memberGUID
+        self.from = from
+        self.until = until
+    }
+}

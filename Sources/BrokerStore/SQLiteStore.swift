@@ -399,6 +399,64 @@ public final class SQLiteStore: Store {
     }
 }
 
+extension SQLiteStore {
+    // MARK: Audit log
+
+    public func recordAudit(_ entry: AuditEntry) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO audit_log (at, route, member_guid, account_guid, user_hash, caller, request_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    entry.at.timeIntervalSince1970, entry.route, entry.memberGUID, entry.accountGUID, entry.userHash, entry.caller,
+                    entry.requestID,
+                ]
+            )
+        }
+    }
+
+    public func auditEntries(matching filter: AuditFilter, page: Int, perPage: Int) async throws -> (items: [AuditRecord], total: Int) {
+        try await database.read { db in
+            let condition = """
+                (?1 IS NULL OR user_hash = ?1) AND (?2 IS NULL OR member_guid = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
+                """
+            let arguments: StatementArguments = [
+                filter.userHash, filter.memberGUID, filter.from?.timeIntervalSince1970, filter.until?.timeIntervalSince1970,
+            ]
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE \(condition)", arguments: arguments) ?? 0
+            let items = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM audit_log WHERE \(condition) ORDER BY id DESC LIMIT ?5 OFFSET ?6",
+                arguments: arguments + [perPage, (page - 1) * perPage]
+            )
+            .map { row in
+                AuditRecord(
+                    id: row["id"],
+                    entry: AuditEntry(
+                        at: Date(timeIntervalSince1970: row["at"]),
+                        route: row["route"],
+                        memberGUID: row["member_guid"],
+                        accountGUID: row["account_guid"],
+                        userHash: row["user_hash"],
+                        caller: row["caller"],
+                        requestID: row["request_id"]
+                    )
+                )
+            }
+            return (items, total)
+        }
+    }
+
+    public func pruneAudit(before date: Date) async throws -> Int {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM audit_log WHERE at < ?", arguments: [date.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+}
+
 /// The SQLite schema, one migration per version.
 enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
@@ -501,6 +559,25 @@ enum SQLiteSchema {
                     DROP TABLE deleted_members;
                     ALTER TABLE deleted_members_per_user RENAME TO deleted_members;
                     CREATE INDEX deleted_members_by_user ON deleted_members (mx_user_guid);
+                    """
+            )
+        }
+        migrator.registerMigration("v6-audit-log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_log (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at REAL NOT NULL,
+                        route TEXT NOT NULL,
+                        member_guid TEXT,
+                        account_guid TEXT,
+                        user_hash TEXT NOT NULL,
+                        caller TEXT NOT NULL,
+                        request_id TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_log_by_time ON audit_log (at);
+                    CREATE INDEX audit_log_by_user ON audit_log (user_hash, id);
+                    CREATE INDEX audit_log_by_member ON audit_log (member_guid, id);
                     """
             )
         }

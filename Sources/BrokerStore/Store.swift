@@ -7,7 +7,7 @@ import Foundation
 /// Every method is safe to call concurrently from any task. Member changes and the events that
 /// announce them are written in one transaction, so an event is never published for a change
 /// that was not stored, nor a change stored without its event.
-public protocol Store: StoreSchema, UserStore, MemberStore, EventLog, WidgetEventLog, WebhookInbox {}
+public protocol Store: StoreSchema, UserStore, MemberStore, EventLog, WidgetEventLog, WebhookInbox, AuditLog {}
 
 /// The store's schema and its readiness.
 public protocol StoreSchema: Sendable {
@@ -72,6 +72,17 @@ public protocol EventLog: Sendable {
 public protocol WidgetEventLog: Sendable {
     /// Records relayed widget events.
     func recordWidgetEvents(_ records: [WidgetEventRecord]) async throws
+}
+
+/// Who read account numbers and owners, kept for operators (and beyond a user's erasure: an
+/// entry holds guids and a keyed hash, never the data read).
+public protocol AuditLog: Sendable {
+    /// Records one read durably, before its data is answered.
+    func recordAudit(_ entry: AuditEntry) async throws
+    /// One page of the entries matching `filter`, newest first, and how many match.
+    func auditEntries(matching filter: AuditFilter, page: Int, perPage: Int) async throws -> (items: [AuditRecord], total: Int)
+    /// Deletes entries recorded before `date`; returns how many went.
+    func pruneAudit(before date: Date) async throws -> Int
 }
 
 /// MX's webhook deliveries, committed before they are acknowledged and worked through later.

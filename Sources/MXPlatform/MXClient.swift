@@ -113,10 +113,10 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         _ = try await send(.DELETE, ["users", userGUID, "members", memberGUID])
     }
 
-    /// Asks MX to aggregate a member now (`POST …/aggregate`); MX answers 202 with the member,
-    /// also when the same job is already running, and 409 when another job is.
-    public func aggregateMember(userGUID: String, memberGUID: String) async throws -> MXMember {
-        let response = try await send(.POST, ["users", userGUID, "members", memberGUID, "aggregate"])
+    /// Asks MX to run `job` on a member now (`POST …/members/{member_guid}/{job}`) and returns
+    /// the member as MX answers it (see ``MXMemberJob`` for MX's statuses).
+    public func startJob(_ job: MXMemberJob, userGUID: String, memberGUID: String) async throws -> MXMember {
+        let response = try await send(.POST, ["users", userGUID, "members", memberGUID, job.rawValue])
         return try decode(MemberEnvelope.self, from: response).member
     }
 

@@ -353,3 +353,52 @@ struct PostgresAvailabilityTests {
 }
 
 struct StoreTestFailure: Error {}
+
+extension StoreConformanceTests {
+    private static func audit(_ seconds: Double, user: String, member: String?, caller: String = "user") -> AuditEntry {
+        AuditEntry(
+            at: Date(timeIntervalSince1970: 1_700_000_000 + seconds),
+            route: "GET /v1/members/{member_guid}/account_numbers",
+            memberGUID: member,
+            accountGUID: member == nil ? "ACT-1" : nil,
+            userHash: user,
+            caller: caller,
+            requestID: "req-\(seconds)"
+        )
+    }
+
+    @Test(
+        "the audit log keeps every read, newest first, filtered and paged; it outlives the user and is pruned by age",
+        arguments: StoreKind.available
+    )
+    func auditLog(kind: StoreKind) async throws {
+        try await Self.withUsers(kind) { store in
+            let entries = [
+                Self.audit(1, user: "hash-a", member: "MBR-1"), Self.audit(2, user: "hash-b", member: "MBR-2", caller: "backend:app"),
+                Self.audit(3, user: "hash-a", member: nil), Self.audit(4, user: "hash-a", member: "MBR-1", caller: "backend:app"),
+            ]
+            for entry in entries { try await store.recordAudit(entry) }
+            let all = try await store.auditEntries(matching: AuditFilter(), page: 1, perPage: 10)
+            #expect(all.total == 4)
+            #expect(all.items.map(\.entry) == entries.reversed(), "newest first, every field kept")
+            #expect(Set(all.items.map(\.id)).count == 4)
+
+            let alice = try await store.auditEntries(matching: AuditFilter(userHash: "hash-a"), page: 1, perPage: 2)
+            #expect(alice.total == 3)
+            #expect(alice.items.map(\.entry.requestID) == ["req-4.0", "req-3.0"])
+            let secondPage = try await store.auditEntries(matching: AuditFilter(userHash: "hash-a"), page: 2, perPage: 2)
+            #expect(secondPage.items.map(\.entry.requestID) == ["req-1.0"])
+            let member = try await store.auditEntries(matching: AuditFilter(memberGUID: "MBR-1"), page: 1, perPage: 10)
+            #expect(member.items.map(\.entry.requestID) == ["req-4.0", "req-1.0"])
+            let window = AuditFilter(from: Date(timeIntervalSince1970: 1_700_000_002), until: Date(timeIntervalSince1970: 1_700_000_004))
+            #expect(try await store.auditEntries(matching: window, page: 1, perPage: 10).items.map(\.entry.requestID) == ["req-3.0", "req-2.0"])
+
+            try await store.deleteUser(subject: "alice")
+            #expect(try await store.auditEntries(matching: AuditFilter(), page: 1, perPage: 10).total == 4, "an erasure keeps who read what")
+            #expect(try await store.pruneAudit(before: Date(timeIntervalSince1970: 1_700_000_003)) == 2)
+            #expect(
+                try await store.auditEntries(matching: AuditFilter(), page: 1, perPage: 10).items.map(\.entry.requestID) == ["req-4.0", "req-3.0"]
+            )
+        }
+    }
+}

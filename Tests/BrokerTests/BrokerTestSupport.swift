@@ -13,6 +13,16 @@ import Testing
 /// A secret long enough for HS256, used to sign test tokens.
 let testSecret = "test-secret-0123456789-abcdefghijklmnop"
 
+/// The app backend's key in ``backendKeysFile()``, named `app`.
+let testBackendKey = "backend-key-0123456789-abcdefghijklmnopq"
+
+/// A `BACKEND_API_KEYS_FILE` holding ``testBackendKey`` as `app`; returns its path.
+func backendKeysFile() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("backend-keys-\(UUID().uuidString)").path
+    try "# the app's server\napp=\(testBackendKey)\n".write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
 /// The environment of a broker with its embedded sandbox, in a fresh data folder.
 func sandboxEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("broker-\(UUID().uuidString)").path

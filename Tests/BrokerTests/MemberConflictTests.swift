@@ -9,7 +9,7 @@ import Testing
 
 @Suite("Aggregation conflicts")
 struct MemberConflictTests {
-    @Test("MX's 409 for another running job is passed on as aggregation_conflict")
+    @Test("MX's 409 for another running job is passed on as job_conflict")
     func conflict() async throws {
         let router = Router()
         let json: @Sendable (String) -> Response = { body in
@@ -28,7 +28,7 @@ struct MemberConflictTests {
                 _ = try await broker.mintWidgetURL(as: "alice")
                 let response = try await broker.send(.post, "/v1/members/MBR-busy/aggregate", as: "alice")
                 #expect(response.status == .conflict)
-                #expect(response.errorCode == "aggregation_conflict")
+                #expect(response.errorCode == "job_conflict")
             }
         }
     }

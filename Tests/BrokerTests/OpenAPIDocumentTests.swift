@@ -27,7 +27,9 @@ struct OpenAPIDocumentTests {
     /// `METHOD /path` of every route the broker registers with all optional routes on, the
     /// embedded sandbox's left out, and the demo's pages apart.
     static func registeredOperations() async throws -> (api: Set<String>, demoPages: Set<String>) {
-        var environment = sandboxEnvironment(["ADMIN_TOKEN": "admin-token-0123456789", "DEMO_DIR": DemoSiteTests.publicFolder])
+        var environment = sandboxEnvironment([
+            "ADMIN_TOKEN": "admin-token-0123456789", "DEMO_DIR": DemoSiteTests.publicFolder, "BACKEND_API_KEYS_FILE": try backendKeysFile(),
+        ])
         environment["JWT_HS256_SECRET"] = nil
         let demoPages = Set(try DemoSite(directory: DemoSiteTests.publicFolder, widgetOrigins: []).files.keys.map { "GET \($0)" })
         let routes = Locked<[String]>([])

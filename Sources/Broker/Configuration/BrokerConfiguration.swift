@@ -18,6 +18,8 @@ public struct BrokerConfiguration: Sendable {
     /// `nil`: generated once under the data directory.
     public var userIDSecret: Secret?
     public var connect: ConnectSettings
+    public var accountDetails: AccountDetailsSettings
+    public var backend: BackendSettings
     public var readCache: ReadCacheSettings
     public var limits: RateLimits
     public var events: EventSettings
@@ -44,7 +46,9 @@ public struct BrokerConfiguration: Sendable {
         let isRemote = if case .remote = mx.target { true } else { false }
         tokens = try TokenSettings(reader, remoteMX: isRemote)
         userIDSecret = try reader.secret("USER_ID_SECRET")
-        connect = try ConnectSettings(reader)
+        connect = try ConnectSettings(reader, sandbox: mx.target)
+        accountDetails = try AccountDetailsSettings(reader)
+        backend = try BackendSettings(reader)
         readCache = try ReadCacheSettings(reader)
         limits = try RateLimits(reader)
         events = try EventSettings(reader)
@@ -119,7 +123,8 @@ public struct HTTPSettings: Sendable {
 }
 
 /// Where state is kept and for how long: `DATA_DIR`, `DATABASE_URL` / `_FILE`,
-/// `DATABASE_POOL_SIZE`, `MIGRATE_ON_START`, `WIDGET_EVENT_RETENTION_DAYS`, `EVENT_RETENTION_HOURS`.
+/// `DATABASE_POOL_SIZE`, `MIGRATE_ON_START`, `WIDGET_EVENT_RETENTION_DAYS`, `EVENT_RETENTION_HOURS`,
+/// `AUDIT_RETENTION_DAYS`.
 public struct StoreSettings: Sendable {
     /// The SQLite file, the sandbox's state and generated development secrets.
     public var dataDirectory: String
@@ -131,10 +136,11 @@ public struct StoreSettings: Sendable {
     public var migrateOnStart: Bool
     public var retention: Retention
 
-    /// How long relayed widget events and stream events are kept.
+    /// How long relayed widget events, stream events and audit entries are kept.
     public struct Retention: Sendable {
         public var widgetEvents: Duration
         public var events: Duration
+        public var audit: Duration
     }
 
     init(_ reader: EnvironmentReader) throws(ConfigurationError) {
@@ -147,7 +153,8 @@ public struct StoreSettings: Sendable {
         migrateOnStart = try reader.boolean("MIGRATE_ON_START", default: true)
         retention = Retention(
             widgetEvents: try reader.duration("WIDGET_EVENT_RETENTION_DAYS", default: 30, range: 0...3650, unit: 86_400),
-            events: try reader.duration("EVENT_RETENTION_HOURS", default: 72, range: 1...87_600, unit: 3600)
+            events: try reader.duration("EVENT_RETENTION_HOURS", default: 72, range: 1...87_600, unit: 3600),
+            audit: try reader.duration("AUDIT_RETENTION_DAYS", default: 400, range: 1...3650, unit: 86_400)
         )
     }
 
@@ -253,9 +260,13 @@ public struct TokenSettings: Sendable {
     }
 }
 
-/// Connecting members, through the widget or without it: `ALLOWED_REDIRECT_URL_PREFIXES`,
-/// `MEMBER_REFRESH_SECONDS`, `MEMBER_POLL_SECONDS`.
+/// Connecting members, through the widget or without it: `MX_PRODUCTS`,
+/// `ALLOWED_REDIRECT_URL_PREFIXES`, `MEMBER_REFRESH_SECONDS`, `MEMBER_POLL_SECONDS`.
 public struct ConnectSettings: Sendable {
+    /// The MX products front ends may ask for, in widget URLs and jobs: premium ones cost money
+    /// per call, so they are the operator's choice. Every product with the embedded sandbox,
+    /// otherwise `transactions` unless `MX_PRODUCTS` lists more.
+    public var products: Set<MXProduct>
     /// Where MX may send users back to after an OAuth bank's sign-in.
     public var allowedRedirects: RedirectAllowList
     /// How old the stored view of members may get before a read goes to MX again.
@@ -263,10 +274,42 @@ public struct ConnectSettings: Sendable {
     /// How soon a connecting member, or one waiting for the user, may be read from MX again.
     public var memberPollInterval: Duration
 
-    init(_ reader: EnvironmentReader) throws(ConfigurationError) {
+    init(_ reader: EnvironmentReader, sandbox target: MXTarget) throws(ConfigurationError) {
+        let listed = reader.list("MX_PRODUCTS")
+        if listed.isEmpty {
+            if case .embeddedSandbox = target { products = Set(MXProduct.allCases) } else { products = [.transactions] }
+        } else {
+            products = []
+            for name in listed {
+                guard let product = MXProduct(rawValue: name.lowercased()) else {
+                    throw ConfigurationError("MX_PRODUCTS must list MX products from: \(MXProduct.allCases.map(\.rawValue).joined(separator: ", ")).")
+                }
+                products.insert(product)
+            }
+        }
         allowedRedirects = try RedirectAllowList(prefixes: reader.list("ALLOWED_REDIRECT_URL_PREFIXES"))
         memberRefreshInterval = try reader.duration("MEMBER_REFRESH_SECONDS", default: 60, range: 0...86_400)
         memberPollInterval = try reader.duration("MEMBER_POLL_SECONDS", default: 3, range: 0...3600)
+    }
+}
+
+/// Account numbers and owners: `FRONT_END_ACCOUNT_NUMBERS`.
+public struct AccountDetailsSettings: Sendable {
+    /// How much of an account number a front end sees; the app's backend always sees it whole.
+    public var frontEndExposure: AccountNumberExposure
+
+    init(_ reader: EnvironmentReader) throws(ConfigurationError) {
+        frontEndExposure = try reader.choice("FRONT_END_ACCOUNT_NUMBERS", default: .masked)
+    }
+}
+
+/// The app's own backend: `BACKEND_API_KEYS_FILE`.
+public struct BackendSettings: Sendable {
+    /// The keys of the backend API; `nil` leaves `/v1/backend/…` unserved.
+    public var keys: BackendKeys?
+
+    init(_ reader: EnvironmentReader) throws(ConfigurationError) {
+        keys = try reader.fileContents("BACKEND_API_KEYS_FILE").map { text throws(ConfigurationError) in try BackendKeys(fileText: text) }
     }
 }
 

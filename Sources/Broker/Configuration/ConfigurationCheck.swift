@@ -104,6 +104,14 @@ public enum ConfigurationCheck {
         let perUser = configuration.events.maxStreamsPerUser == 0 ? "no limit per user" : "at most \(configuration.events.maxStreamsPerUser) per user"
         note(.ok, "Event streams: \(perUser), \(configuration.events.maxStreams) in all (the open-file limit less a reserve for other requests).")
         note(.ok, "Tokens may live at most \(configuration.tokens.maxLifetime.components.seconds) s (JWT_MAX_LIFETIME_SECONDS).")
+        if let keys = configuration.backend.keys {
+            note(.ok, "Backend API on /v1/backend/users/{user_id}/… with the keys \(keys.names.joined(separator: ", ")) (BACKEND_API_KEYS_FILE).")
+        } else {
+            note(.ok, "Backend API off (BACKEND_API_KEYS_FILE not set).")
+        }
+        note(.ok, "Front ends see account numbers \(configuration.accountDetails.frontEndExposure.rawValue) (FRONT_END_ACCOUNT_NUMBERS).")
+        let products = configuration.connect.products.sorted().map(\.rawValue).joined(separator: ", ")
+        note(.ok, "MX products front ends may ask for: \(products) (MX_PRODUCTS; premium products are charged by MX per call).")
         if configuration.connect.allowedRedirects.isEmpty {
             note(.ok, "OAuth redirects: no client_redirect_url is accepted (ALLOWED_REDIRECT_URL_PREFIXES not set).")
         } else {

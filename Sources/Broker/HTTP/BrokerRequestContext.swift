@@ -12,6 +12,9 @@ public struct BrokerRequestContext: RequestContext {
     var profile: UserProfile?
     /// Where authentication notes the caller for the access log.
     var caller: CallerNote?
+    /// The name of the backend key the app's own backend called with, on its routes; `nil` for
+    /// an app's user calling with their token.
+    var backendKeyName: String?
 
     /// The IP address of the connection's peer (a client, or a proxy in front of the broker).
     public let peerAddress: String?

@@ -42,14 +42,17 @@ public enum ErrorCode: String, CaseIterable, Sendable, Encodable {
     case invalidCredentials = "invalid_credentials"
     case invalidAdminToken = "invalid_admin_token"
     case invalidMetricsToken = "invalid_metrics_token"
+    case invalidBackendKey = "invalid_backend_key"
     case foreignUserGUID = "foreign_user_guid"
     case sourceNotAllowed = "source_not_allowed"
+    case productNotEnabled = "product_not_enabled"
 
     // The state of what is asked for.
     case notFound = "not_found"
-    case aggregationConflict = "aggregation_conflict"
+    case jobConflict = "job_conflict"
     case duplicateMember = "duplicate_member"
     case notChallenged = "not_challenged"
+    case productNotSupported = "product_not_supported"
     case webhookProcessing = "webhook_processing"
 
     // Limits.

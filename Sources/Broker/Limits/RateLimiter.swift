@@ -56,7 +56,10 @@ struct RateLimitMiddleware: UserRouteStep {
     let limiter: RateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let subject = context.subject { try limiter.spend(budget, by: subject) }
+        if let subject = context.subject {
+            // The app's backend has budgets of its own for each user, so a user's front end cannot spend them.
+            try limiter.spend(budget, by: context.backendKeyName == nil ? subject : "backend\u{0}" + subject)
+        }
         return try await next(request, context)
     }
 

@@ -8,7 +8,8 @@ import MXPlatform
 import NIOCore
 
 /// The caller's members: listed from the store (refreshed from MX when stale), refreshed,
-/// aggregated and disconnected; and `DELETE /v1/me`, which erases the caller.
+/// disconnected, and MX's jobs started on them (aggregation, verification, identification);
+/// and `DELETE /v1/me`, which erases the caller.
 struct MembersController {
     let provisioner: UserProvisioner
     let store: any MemberStore & UserStore
@@ -20,6 +21,8 @@ struct MembersController {
     /// How soon a member that is connecting or needs the user may be read from MX again (MX
     /// asks for no faster than every 3 seconds).
     let pollInterval: TimeInterval
+    /// The products whose jobs a caller may start.
+    let products: EnabledProducts
 
     init(provisioner: UserProvisioner, store: any MemberStore & UserStore, sync: MemberSync, mx: MXClient, settings: ConnectSettings) {
         self.provisioner = provisioner
@@ -28,15 +31,27 @@ struct MembersController {
         self.mx = mx
         refreshInterval = settings.memberRefreshInterval.timeInterval
         pollInterval = settings.memberPollInterval.timeInterval
+        products = settings.enabledProducts
     }
 
+    /// The routes of an app's front end: the app backend's, and disconnecting and erasure.
     func addRoutes(to routes: UserRoutes) {
+        addBackendRoutes(to: routes)
+        let group = routes.spending(.reads)
+        group.delete("members/:member_guid", use: disconnect)
+        group.delete("me", use: erase)
+    }
+
+    /// The routes the app's backend has too: reading members and starting jobs.
+    func addBackendRoutes(to routes: UserRoutes) {
         let group = routes.spending(.reads)
         group.get("members", use: list)
         group.get("members/:member_guid", use: read)
-        group.post("members/:member_guid/aggregate", use: aggregate)
-        group.delete("members/:member_guid", use: disconnect)
-        group.delete("me", use: erase)
+        for job in MXMemberJob.allCases {
+            group.post(RouterPath("members/:member_guid/\(job.rawValue)")) { request, context in
+                try await start(job, context: context)
+            }
+        }
     }
 
     @Sendable func list(_ request: Request, context: BrokerRequestContext) async throws -> Response {
@@ -60,18 +75,23 @@ struct MembersController {
         return JSONAnswer.read(["member": MemberView(member: try await sync.refresh(memberGUID: guid, mxUserGUID: user.mxUserGUID))], to: request)
     }
 
-    @Sendable func aggregate(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+    /// Starts `job` on the caller's member: 202 with `"started"` or `"already_running"` under the
+    /// job's name (`{"verification": "started", "member": {...}}`).
+    func start(_ job: MXMemberJob, context: BrokerRequestContext) async throws -> Response {
+        try products.check([job.product])
         let (user, guid) = try await context.callerAndMember(provisioner)
         let before = try await store.member(guid: guid, mxUserGUID: user.mxUserGUID)
         let answer: MXMember
         do {
-            answer = try await mx.aggregateMember(userGUID: user.mxUserGUID, memberGUID: guid)
+            answer = try await mx.startJob(job, userGUID: user.mxUserGUID, memberGUID: guid)
         } catch let error as MXError where error.kind == .conflict {
-            throw BrokerError(.conflict, .aggregationConflict, "Another job is running on this member; try again when it has finished.")
+            throw BrokerError(.conflict, .jobConflict, "Another job is running on this member; try again when it has finished.")
+        } catch let error as MXError where error.httpStatus == 400 && job.product != .transactions {
+            throw BrokerError.badRequest(.productNotSupported, "This member's institution does not offer \(job.product.rawValue).")
         }
         let member = try await sync.apply(answer, mxUserGUID: user.mxUserGUID)
         let started = !(before?.isBeingAggregated ?? false) || before?.aggregatedAt != member.aggregatedAt
-        let body = AggregationAnswer(aggregation: started ? "started" : "already_running", member: MemberView(member: member))
+        let body = JobAnswer(job: job, state: started ? "started" : "already_running", member: MemberView(member: member))
         return JSONAnswer.response(body, status: .accepted, caching: .revalidate)
     }
 
@@ -144,7 +164,28 @@ private struct MemberList: Encodable {
     }
 }
 
-private struct AggregationAnswer: Encodable {
-    let aggregation: String
+/// `{"<job>": "started" | "already_running", "member": {...}}`, the job named as a noun.
+private struct JobAnswer: Encodable {
+    let job: MXMemberJob
+    let state: String
     let member: MemberView
+
+    private struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        let name =
+            switch job {
+            case .aggregate: "aggregation"
+            case .verify: "verification"
+            case .identify: "identification"
+            }
+        try container.encode(state, forKey: Key(stringValue: name))
+        try container.encode(member, forKey: Key(stringValue: "member"))
+    }
 }

@@ -64,6 +64,14 @@ final class BrokerMetrics: Sendable {
     }
     private let earlyAnswers: Prometheus.Counter
 
+    private static var accountDetailsReads: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "account_details_reads",
+            unitName: "total",
+            helpText: "Reads of account numbers and account owners, audited, by data and by caller (user or backend)."
+        )
+    }
+
     init() {
         earlyAnswers = registry.makeCounter(descriptor: Self.earlyAnswers, labels: [])
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -99,6 +107,12 @@ final class BrokerMetrics: Sendable {
         }
         metrics.count.increment()
         metrics.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Counts an audited read of `data` (`account_numbers`, `account_owners`) by `caller`
+    /// (`user`, `backend`): fixed labels, never a guid or a key's name.
+    func recordAccountDetailsRead(data: String, caller: String) {
+        registry.makeCounter(descriptor: Self.accountDetailsReads, labels: [("data", data), ("caller", caller)]).increment()
     }
 
     /// Counts a cached read answered before the router (also counted as a request).

@@ -4,11 +4,11 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Deletes relayed widget events and stream events past their retention, hourly.
+/// Deletes relayed widget events, stream events and audit entries past their retention, hourly.
 struct RetentionService: Service, CustomStringConvertible {
     var description: String { "RetentionService" }
 
-    let store: any StoreSchema & EventLog
+    let store: any StoreSchema & EventLog & AuditLog
     let retention: StoreSettings.Retention
     let logger: Logger
 
@@ -19,10 +19,11 @@ struct RetentionService: Service, CustomStringConvertible {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let now = Date()
             do {
-                let removed = try await store.prune(
-                    widgetEventsBefore: now.addingTimeInterval(-retention.widgetEvents.timeInterval),
-                    eventsBefore: now.addingTimeInterval(-retention.events.timeInterval)
-                )
+                let removed =
+                    try await store.prune(
+                        widgetEventsBefore: now.addingTimeInterval(-retention.widgetEvents.timeInterval),
+                        eventsBefore: now.addingTimeInterval(-retention.events.timeInterval)
+                    ) + store.pruneAudit(before: now.addingTimeInterval(-retention.audit.timeInterval))
                 if removed > 0 { logger.info("Pruned old events", metadata: ["store.rows_removed": "\(removed)"]) }
             } catch {
                 logger.warning("Pruning old events failed", metadata: ["error.type": "\(type(of: error))"])

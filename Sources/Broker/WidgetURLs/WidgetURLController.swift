@@ -12,6 +12,7 @@ struct WidgetURLController {
     let provisioner: UserProvisioner
     let mx: MXClient
     let allowedRedirects: RedirectAllowList
+    let products: EnabledProducts
     let maxBodyBytes: Int
 
     func addRoutes(to routes: UserRoutes) {
@@ -22,6 +23,7 @@ struct WidgetURLController {
         let subject = try context.requireSubject()
         let body = try await JSONBody.read(request, limit: maxBodyBytes)
         let widgetRequest = try WidgetURLRequest(body: body, allowedRedirects: allowedRedirects)
+        try products.check(widgetRequest.products)
         let acceptLanguage = try Self.acceptLanguage(request)
         let user = try await provisioner.user(subject: subject, profile: context.profile)
         if let memberGUID = widgetRequest.currentMemberGUID {
@@ -29,6 +31,13 @@ struct WidgetURLController {
                 _ = try await mx.readMember(userGUID: user.mxUserGUID, memberGUID: memberGUID)
             } catch let error as MXError where error.kind == .notFound {
                 throw BrokerError.notFound("No such member for this user.")
+            }
+        }
+        if let microdepositGUID = widgetRequest.currentMicrodepositGUID {
+            do {
+                _ = try await mx.get(["users", user.mxUserGUID, "micro_deposits", microdepositGUID])
+            } catch let error as MXError where error.kind == .notFound {
+                throw BrokerError.notFound("No such microdeposit for this user.")
             }
         }
         let answer = try await mx.requestWidgetURL(

@@ -1,13 +1,15 @@
 import BrokerCore
 import Foundation
 import HTTPTypes
+import MXPlatform
 
 /// A widget URL request as MX's web SDK sends it in proxy mode (`{"widget_url": {...}}`),
 /// reduced to what the broker lets through to MX.
 ///
 /// Fields outside the allow-list are dropped, each kept field must have MX's type, enumerations
 /// must hold one of MX's values, `ui_message_version` is always 4, and `client_redirect_url`
-/// must start with a configured prefix.
+/// must start with a configured prefix. The MX products the widget would fetch are worked out
+/// from both versions' fields (`mode`, `include_*`, `data_request`), for the operator's allow-list.
 struct WidgetURLRequest {
     private enum FieldType { case string, bool, stringArray, object }
 
@@ -37,6 +39,12 @@ struct WidgetURLRequest {
     /// The member the widget should open on, if the caller asked for one.
     var currentMemberGUID: String? { fields["current_member_guid"]?.stringValue }
 
+    /// The microdeposit whose flow the widget should resume, if the caller asked for one.
+    var currentMicrodepositGUID: String? { fields["current_microdeposit_guid"]?.stringValue }
+
+    /// The MX products the widget would fetch.
+    private(set) var products: Set<MXProduct> = []
+
     init(body: JSONValue, allowedRedirects: RedirectAllowList) throws(BrokerError) {
         guard let object = body.objectValue else {
             throw BrokerError.badRequest(.invalidBody, "The body must be a JSON object: {\"widget_url\": {...}}.")
@@ -64,11 +72,26 @@ struct WidgetURLRequest {
                 )
             }
         }
+        var modes: Set<String> = ["aggregation"]
         if let mode = fields["mode"]?.stringValue {
-            let modes = mode.split(separator: ",").map { String($0.trimmingOptionalWhitespace) }
+            modes = Set(mode.split(separator: ",").map { String($0.trimmingOptionalWhitespace) })
             guard !modes.isEmpty, modes.allSatisfy({ $0 == "aggregation" || $0 == "verification" }) else {
                 throw BrokerError(.unprocessableContent, .invalidWidgetURLField, "mode must be aggregation or verification.")
             }
+        }
+        if let dataRequest = fields["data_request"] {
+            let requested = try Self.dataRequestProducts(dataRequest)
+            fields["data_request"] = .object(["products": .array(requested.map { .string($0.rawValue) })])
+            products = Set(requested)
+        } else {
+            if modes.contains("aggregation") || fields["include_transactions"] == .bool(true) { products.insert(.transactions) }
+            if modes.contains("verification") { products.insert(.accountVerification) }
+        }
+        if fields["include_identity"] == .bool(true) { products.insert(.identityVerification) }
+        if let option = fields["additional_product_option"]?.stringValue, let product = MXProduct(rawValue: option) { products.insert(product) }
+        if let microdepositGUID = fields["current_microdeposit_guid"]?.stringValue {
+            guard Identifier.isValid(microdepositGUID) else { throw BrokerError.notFound("No such microdeposit for this user.") }
+            products.insert(.accountVerification)
         }
         if let scheme = fields["ui_message_webview_url_scheme"]?.stringValue {
             guard Self.isPlainScheme(scheme) else {
@@ -86,6 +109,25 @@ struct WidgetURLRequest {
             try allowedRedirects.check(redirect)
         }
         self.fields = fields
+    }
+
+    /// The products of a v20250224 `data_request`: `{"products": [...]}` of MX's product names.
+    private static func dataRequestProducts(_ value: JSONValue) throws(BrokerError) -> [MXProduct] {
+        guard case .array(let names)? = value.objectValue?["products"], !names.isEmpty, names.count <= MXProduct.allCases.count * 2 else {
+            throw BrokerError.badRequest(.invalidWidgetURLField, "widget_url.data_request must be {\"products\": [...]} with at least one product.")
+        }
+        var products: [MXProduct] = []
+        for name in names {
+            guard let product = name.stringValue.flatMap(MXProduct.init(rawValue:)) else {
+                throw BrokerError(
+                    .unprocessableContent,
+                    .invalidWidgetURLField,
+                    "data_request.products must hold MX products: \(MXProduct.allCases.map(\.rawValue).joined(separator: ", "))."
+                )
+            }
+            if !products.contains(product) { products.append(product) }
+        }
+        return products
     }
 
     private static func check(_ name: String, _ value: JSONValue, is type: FieldType) throws(BrokerError) {
