@@ -86,7 +86,14 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
     .addRoutes(to: user)
     let reads = ReadController(provisioner: deps.provisioner, mx: deps.mx, cache: deps.readCache)
     reads.addRoutes(to: user)
-    let members = MembersController(provisioner: deps.provisioner, store: deps.store, sync: deps.sync, mx: deps.mx, settings: connect)
+    let members = MembersController(
+        provisioner: deps.provisioner,
+        store: deps.store,
+        sync: deps.sync,
+        mx: deps.mx,
+        changes: deps.changes,
+        settings: connect
+    )
     members.addRoutes(to: user)
     let accountDetails = AccountDetailsController(
         provisioner: deps.provisioner,

@@ -76,7 +76,8 @@ public struct MemberRecord: Sendable, Equatable {
 
 /// An event to append to a user's stream.
 public struct NewEvent: Sendable, Equatable {
-    /// `member.updated`, `member.deleted`, `aggregation.completed`, `connection.action_required`.
+    /// `member.updated`, `member.deleted`, `aggregation.completed`, `connection.action_required`,
+    /// `verification.completed`, `identity.completed`, `balances.updated`, `history.extended`, `statements.ready`.
     public let kind: String
     /// The event's JSON data.
     public let payload: String

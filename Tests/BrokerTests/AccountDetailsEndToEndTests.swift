@@ -40,9 +40,12 @@ struct AccountDetailsEndToEndTests {
     func verification() async throws {
         let logs = LogCapture()
         // Jobs run 1.5 s, so the calls made while the verification runs find it running on a busy machine.
-        try await withBroker(try environment(["SANDBOX_CONNECT_SECONDS": "1.5"]), logs: logs) { broker async throws in
+        let environment = try environment(["SANDBOX_CONNECT_SECONDS": "1.5"])
+        let dataDirectory = try #require(environment["DATA_DIR"])
+        try await withBroker(environment, logs: logs) { broker async throws in
             let member = try await broker.connectMember(as: "alice")
             try await broker.waitForAggregation(of: member, as: "alice")
+            let stream = try await broker.openEvents(as: "alice")
             let started = try await broker.send(.post, "/v1/members/\(member)/verify", as: "alice")
             #expect(started.status == .accepted)
             #expect(try started.json["verification"] as? String == "started")
@@ -70,6 +73,12 @@ struct AccountDetailsEndToEndTests {
                 #expect(shown["passed_validation"] as? Bool == true)
             }
             let account = try #require(masked.first?["account_guid"] as? String)
+            let events = try await stream.wait { $0.contains { $0.event == "verification.completed" } }
+            let completed = try #require(events.first { $0.event == "verification.completed" })
+            #expect(completed.json["member_guid"] as? String == member)
+            let verified = (completed.json["webhook"] as? [String: Any])?["accounts"] as? [String]
+            #expect(Set(verified ?? []) == Set(masked.compactMap { $0["account_guid"] as? String }), "the event names the verified accounts")
+            stream.close()
             let byAccount =
                 try await broker.send(.get, "/v1/accounts/\(account)/account_numbers", as: "alice").json["account_numbers"] as? [[String: Any]]
             #expect(byAccount?.count == 1)
@@ -86,11 +95,27 @@ struct AccountDetailsEndToEndTests {
             #expect(try await broker.metric("account_details_reads_total", #"caller="backend""#) ?? 0 >= 1)
 
             let auditText = String(buffer: audit.body)
+            let streamText = events.map(\.data).joined(separator: "\n")
+            let stored = try Self.bytes(under: dataDirectory)
+            #expect(stored.count > 0)
             for number in fullNumbers {
+                #expect(stored.firstRange(of: Data(number.utf8)) == nil, "a full account number was written under DATA_DIR")
                 #expect(!logs.text.contains(number), "a full account number reached the logs")
                 #expect(!auditText.contains(number))
+                #expect(!streamText.contains(number), "a full account number reached an event")
             }
         }
+    }
+
+    /// Every byte of every file under `directory` (the SQLite file, its WAL, the sandbox's state).
+    private static func bytes(under directory: String) throws -> Data {
+        var all = Data()
+        let files = FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
+        for file in files {
+            let path = (directory as NSString).appendingPathComponent(file)
+            if let contents = FileManager.default.contents(atPath: path) { all.append(contents) }
+        }
+        return all
     }
 
     @Test("an identification's owners, for the front end and the backend")
@@ -98,6 +123,7 @@ struct AccountDetailsEndToEndTests {
         try await withBroker(try environment()) { broker async throws in
             let member = try await broker.connectMember(as: "alice")
             try await broker.waitForAggregation(of: member, as: "alice")
+            let stream = try await broker.openEvents(as: "alice")
             let started = try await broker.send(.post, "/v1/backend/users/alice/members/\(member)/identify", headers: Self.backend)
             #expect(started.status == .accepted)
             #expect(try started.json["identification"] as? String == "started")
@@ -106,6 +132,9 @@ struct AccountDetailsEndToEndTests {
             let backend = try await broker.send(.get, "/v1/backend/users/alice/members/\(member)/account_owners", headers: Self.backend)
             #expect((try backend.json["account_owners"] as? [Any])?.count == owners.count)
             #expect(backend.headers[.cacheControl] == "no-store")
+            let events = try await stream.wait { $0.contains { $0.event == "identity.completed" } }
+            #expect(events.first { $0.event == "identity.completed" }?.json["member_guid"] as? String == member, "announced after MX is polled")
+            stream.close()
         }
     }
 

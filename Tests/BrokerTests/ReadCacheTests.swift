@@ -179,7 +179,7 @@ struct ReadsAfterAChangeTests {
             try await Task.sleep(for: .milliseconds(200))
             let webhook = dataWebhook(type: "BALANCE", user: aliceGUID, member: member, completedAt: Int(Date().timeIntervalSince1970) + 1000)
             #expect(try await broker.deliver(webhook, credentials: "mx:hook-secret").status == .noContent)
-            try await stream.wait { $0.contains { $0.event == "aggregation.completed" } }
+            try await stream.wait { $0.contains { $0.event == "balances.updated" } }
             let after = try await broker.send(.get, "/v1/accounts", as: "alice")
 
             #expect(try await before.status == .ok && after.status == .ok)

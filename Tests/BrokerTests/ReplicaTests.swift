@@ -116,7 +116,7 @@ struct ReplicaTests {
 
             let replay = try await EventStreamClient.open("\(b.baseURL)/v1/events?last_event_id=0", headers: [bearer])
             try await replay.wait { events in
-                events.filter { $0.event == "aggregation.completed" && ($0.json["webhook"] as? [String: Any])?["type"] as? String == "BALANCE" }.count
+                events.filter { $0.event == "balances.updated" && ($0.json["webhook"] as? [String: Any])?["type"] as? String == "BALANCE" }.count
                     >= stored.count
             }
             try await Task.sleep(for: .milliseconds(300))

@@ -83,7 +83,7 @@ struct WebhookDurabilityTests {
         let (stored, statuses, announcements) = try await database.read { db in
             let stored = Set(try String.fetchAll(db, sql: "SELECT member_guid FROM webhook_inbox WHERE type = 'BALANCE'"))
             let statuses = Set(try String.fetchAll(db, sql: "SELECT DISTINCT status FROM webhook_inbox"))
-            let payloads = try String.fetchAll(db, sql: "SELECT payload FROM events WHERE kind = 'aggregation.completed'")
+            let payloads = try String.fetchAll(db, sql: "SELECT payload FROM events WHERE kind = 'balances.updated'")
             return (stored, statuses, payloads)
         }
         #expect(acked.isSubset(of: stored), "every acknowledged delivery is in the inbox")

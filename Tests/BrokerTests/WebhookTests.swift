@@ -187,7 +187,7 @@ struct WebhookProcessingTests {
             #expect(view?["connection_status"] as? String == "CONNECTED")
             let kinds = stream.events.compactMap(\.event)
             #expect(!kinds.contains("connection.action_required"))
-            #expect(kinds.filter { $0 == "aggregation.completed" }.count == 1, "the newer BALANCE only: \(kinds)")
+            #expect(kinds.filter { $0 == "balances.updated" }.count == 1, "the newer BALANCE only: \(kinds)")
             stream.close()
         }
     }

@@ -94,9 +94,10 @@ struct MemberSync: Sendable {
     ///
     /// `member.updated` when anything MX reports changed; `aggregation.completed` when a new
     /// successful aggregation shows (with the counts of the webhook that prompted the read, if
-    /// any), or when a webhook of other finished work (balances, history, statements,
-    /// verification) is newer than any applied before — an older or repeated one announces
-    /// nothing; `connection.action_required` when the user newly has to act.
+    /// any); the webhook's own event (``DataCompletion/eventKind``) when it tells of other
+    /// finished work (balances, history, statements, verification) newer than any applied
+    /// before — an older or repeated one announces nothing; `connection.action_required` when
+    /// the user newly has to act.
     static func events(from previous: MemberRecord?, to current: MemberRecord, completion: DataCompletion? = nil) -> [NewEvent] {
         var comparable = current
         comparable.refreshedAt = previous?.refreshedAt ?? current.refreshedAt
@@ -105,20 +106,20 @@ struct MemberSync: Sendable {
         if comparable != previous {
             events.append(NewEvent(kind: EventKind.memberUpdated, payload: BrokerJSON.text(of: ["member": MemberView(member: current)])))
         }
-        let newSuccess = Self.finishedNewAggregation(previous: previous, current: current)
-        let newOtherWork =
-            completion.map { completion in
-                guard !completion.movesLastSuccess else { return false }
-                guard let completedAt = completion.completedAt, let last = previous?.lastCompletedAt else { return true }
-                return completedAt > last
-            } ?? false
-        if newSuccess || newOtherWork {
-            let payload = AggregationCompleted(
-                memberGUID: current.guid,
-                successfullyAggregatedAt: current.successfullyAggregatedAt,
-                webhook: completion?.details
-            )
-            events.append(NewEvent(kind: EventKind.aggregationCompleted, payload: BrokerJSON.text(of: payload)))
+        func completed(_ kind: String, webhook: JSONValue?) {
+            let payload = DataCompleted(memberGUID: current.guid, successfullyAggregatedAt: current.successfullyAggregatedAt, webhook: webhook)
+            events.append(NewEvent(kind: kind, payload: BrokerJSON.text(of: payload)))
+        }
+        let otherWork = completion.flatMap { completion -> DataCompletion? in
+            guard !completion.movesLastSuccess else { return nil }
+            guard let completedAt = completion.completedAt, let last = previous?.lastCompletedAt else { return completion }
+            return completedAt > last ? completion : nil
+        }
+        if Self.finishedNewAggregation(previous: previous, current: current), otherWork?.eventKind != EventKind.aggregationCompleted {
+            completed(EventKind.aggregationCompleted, webhook: completion?.movesLastSuccess == true ? completion?.details : nil)
+        }
+        if let otherWork {
+            completed(otherWork.eventKind, webhook: otherWork.details)
         }
         let action = ActionRequired(connectionStatus: current.connectionStatus)
         if action.needsUser, action != previous.map({ ActionRequired(connectionStatus: $0.connectionStatus) }) {
@@ -157,10 +158,27 @@ struct DataCompletion: Sendable {
     let movesLastSuccess: Bool
     /// What MX said: its `type` and counts (`transactions_created_count`, …), without identifiers.
     let details: JSONValue
+    /// The event that announces the work.
+    let eventKind: String
+
+    /// The news of a data webhook of MX's `type` (upper case), with its `completed_at` and details.
+    init(webhookType type: String, completedAt: Int64?, details: JSONValue) {
+        self.completedAt = completedAt
+        self.details = details
+        movesLastSuccess = type == "AGGREGATION" || type == "INITIAL_DATA_READY"
+        eventKind =
+            switch type {
+            case "BALANCE": EventKind.balancesUpdated
+            case "HISTORY": EventKind.historyExtended
+            case "STATEMENT": EventKind.statementsReady
+            case "VERIFICATION": EventKind.verificationCompleted
+            default: EventKind.aggregationCompleted
+            }
+    }
 }
 
-/// The data of an `aggregation.completed` event.
-private struct AggregationCompleted: Encodable {
+/// The data of the events of finished work: `aggregation.completed`, `verification.completed`, ….
+private struct DataCompleted: Encodable {
     let memberGUID: String
     let successfullyAggregatedAt: String?
     let webhook: JSONValue?
@@ -177,5 +195,10 @@ enum EventKind {
     static let memberUpdated = "member.updated"
     static let memberDeleted = "member.deleted"
     static let aggregationCompleted = "aggregation.completed"
+    static let balancesUpdated = "balances.updated"
+    static let historyExtended = "history.extended"
+    static let statementsReady = "statements.ready"
+    static let verificationCompleted = "verification.completed"
+    static let identityCompleted = "identity.completed"
     static let connectionActionRequired = "connection.action_required"
 }

@@ -23,8 +23,16 @@ struct MembersController {
     let pollInterval: TimeInterval
     /// The products whose jobs a caller may start.
     let products: EnabledProducts
+    let identifications: IdentificationFollower
 
-    init(provisioner: UserProvisioner, store: any MemberStore & UserStore, sync: MemberSync, mx: MXClient, settings: ConnectSettings) {
+    init(
+        provisioner: UserProvisioner,
+        store: any MemberStore & UserStore,
+        sync: MemberSync,
+        mx: MXClient,
+        changes: UserChanges,
+        settings: ConnectSettings
+    ) {
         self.provisioner = provisioner
         self.store = store
         self.sync = sync
@@ -32,6 +40,13 @@ struct MembersController {
         refreshInterval = settings.memberRefreshInterval.timeInterval
         pollInterval = settings.memberPollInterval.timeInterval
         products = settings.enabledProducts
+        identifications = IdentificationFollower(
+            sync: sync,
+            store: store,
+            changes: changes,
+            pollInterval: settings.memberPollInterval,
+            limit: .seconds(600)
+        )
     }
 
     /// The routes of an app's front end: the app backend's, and disconnecting and erasure.
@@ -91,6 +106,7 @@ struct MembersController {
         }
         let member = try await sync.apply(answer, mxUserGUID: user.mxUserGUID)
         let started = !(before?.isBeingAggregated ?? false) || before?.aggregatedAt != member.aggregatedAt
+        if started, job == .identify { identifications.follow(memberGUID: guid, mxUserGUID: user.mxUserGUID) }
         let body = JobAnswer(job: job, state: started ? "started" : "already_running", member: MemberView(member: member))
         return JSONAnswer.response(body, status: .accepted, caching: .revalidate)
     }

@@ -144,8 +144,8 @@ struct WebhookHandler: Sendable {
         switch type {
         case _ where Self.dataTypes.contains(type):
             completion = DataCompletion(
+                webhookType: type,
                 completedAt: body["completed_at"]?.integerValue,
-                movesLastSuccess: type == "AGGREGATION" || type == "INITIAL_DATA_READY",
                 details: .object(body.filter { !Self.identifiers.contains($0.key) })
             )
         case "CONNECTION_STATUS":
