@@ -26,6 +26,9 @@ struct ConfigurationCheckTests {
         #expect(warnings.contains { $0.contains("USER_ID_SECRET") })
         #expect(findings.contains { $0.text.contains("PostgreSQL") })
         #expect(findings.contains { $0.text.contains("Webhooks: Basic credentials set") })
+        #expect(findings.contains { $0.text.hasPrefix("MX products front ends may ask for: transactions (") })
+        #expect(findings.contains { $0.text.contains("Front ends see account numbers masked") })
+        #expect(findings.contains { $0.text.contains("Backend API off") })
         for finding in findings {
             for secret in Self.secrets { #expect(!finding.text.contains(secret)) }
         }

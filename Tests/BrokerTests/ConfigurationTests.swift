@@ -56,11 +56,48 @@ struct ConfigurationTests {
             (["MX_API_VERSION": "v3"], "MX_API_VERSION"),
             (["MX_API_KEY_FILE": "/nonexistent/key", "MX_CLIENT_ID": "c"], "MX_API_KEY_FILE"),
             (["JWT_HS256_SECRET": testSecret, "JWT_JWKS_FILE": #filePath], "only one"),
+            (["MX_PRODUCTS": "transactions,gold"], "MX_PRODUCTS"),
+            (["FRONT_END_ACCOUNT_NUMBERS": "some"], "FRONT_END_ACCOUNT_NUMBERS"),
+            (["AUDIT_RETENTION_DAYS": "0"], "AUDIT_RETENTION_DAYS"),
         ]
     )
     func invalid(environment: [String: String], mentions: String) {
         let error = #expect(throws: ConfigurationError.self) { try BrokerConfiguration(environment: environment) }
         #expect(error?.description.contains(mentions) == true, "\(error?.description ?? "")")
         #expect(error?.description.contains("short") == false, "never echo a secret")
+    }
+
+    @Test("MX products: every one with the embedded sandbox, transactions alone with MX, or exactly the list given")
+    func products() throws {
+        #expect(try BrokerConfiguration(environment: [:]).connect.products == Set(MXProduct.allCases))
+        let remote = ["MX_CLIENT_ID": "client", "MX_API_KEY": "key", "JWT_HS256_SECRET": testSecret]
+        #expect(try BrokerConfiguration(environment: remote).connect.products == [.transactions])
+        let listed = try BrokerConfiguration(environment: remote.merging(["MX_PRODUCTS": " transactions, ACCOUNT_VERIFICATION "]) { $1 })
+        #expect(listed.connect.products == [.transactions, .accountVerification])
+    }
+
+    @Test(
+        "backend keys: name=secret lines, comments and blanks skipped; a short secret, a bad name, a name twice or no key is refused",
+        arguments: [
+            ("app=0123456789abcdef0123456789abcdef\n# old\n\nold=abcdefghijklmnopqrstuvwxyz0123456789\n", nil),
+            ("app=short-secret\n", "32 bytes"),
+            ("app 1=0123456789abcdef0123456789abcdef\n", "name"),
+            ("app=0123456789abcdef0123456789abcdef\napp=abcdefghijklmnopqrstuvwxyz0123456789\n", "twice"),
+            ("just-a-secret-0123456789abcdef0123456789\n", "name=secret"),
+            ("# nothing\n", "no key"),
+        ] as [(String, String?)]
+    )
+    func backendKeys(text: String, refusal: String?) throws {
+        guard let refusal else {
+            let keys = try BackendKeys(fileText: text)
+            #expect(keys.names == ["app", "old"])
+            #expect(keys.name(of: "abcdefghijklmnopqrstuvwxyz0123456789") == "old")
+            #expect(keys.name(of: "0123456789abcdef0123456789abcdef") == "app")
+            #expect(keys.name(of: "0123456789abcdef0123456789abcde") == nil)
+            return
+        }
+        let error = #expect(throws: ConfigurationError.self) { try BackendKeys(fileText: text) }
+        #expect(error?.description.contains(refusal) == true, "\(error?.description ?? "")")
+        #expect(error?.description.contains("short-secret") == false, "never echo a secret")
     }
 }
