@@ -48,6 +48,7 @@ public struct MXSandbox: Sendable {
         addAccountRoutes(to: faulty)
         addTransactionRoutes(to: faulty)
         addVerificationRoutes(to: faulty)
+        addMicrodepositRoutes(to: faulty)
         addWidgetRoutes(to: group, mountPath: mountPath)
         addFaultRoutes(to: group)
     }

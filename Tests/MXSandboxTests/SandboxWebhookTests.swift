@@ -153,6 +153,30 @@ struct SandboxWebhookTests {
         }
     }
 
+    @Test("a microdeposit announces each status with MX's resource webhook: created, then updated")
+    func microdepositWebhooks() async throws {
+        let recorder = WebhookRecorder(statuses: [204])
+        try await withWebhookSandbox(recorder) { client async throws in
+            let user = try await client.createUser(id: "mic")
+            let created = try await client.mx(.post, "/users/\(user)/micro_deposits", SandboxMicrodepositTests.account)
+            let guid = try #require((try created.json["micro_deposit"] as? [String: Any])?["guid"] as? String)
+            func statuses() -> [String] {
+                recorder.deliveries.compactMap { ($0.body["micro_deposit"] as? [String: Any])?["status_name"] as? String }
+            }
+            try await waitUntil { statuses().count >= 2 }
+            #expect(statuses() == ["INITIATED", "DEPOSITED"])
+            #expect(recorder.deliveries.map { $0.body["action"] as? String } == ["created", "updated"])
+            let verify = #"{"micro_deposit":{"deposit_amount_1":0.07,"deposit_amount_2":0.11}}"#
+            #expect(try await client.mx(.put, "/micro_deposits/\(guid)/verify", verify).status == .ok)
+            try await waitUntil { statuses().count >= 3 }
+            let last = try #require(recorder.deliveries.last?.body["micro_deposit"] as? [String: Any])
+            #expect(last["status_name"] as? String == "VERIFIED")
+            #expect(last["guid"] as? String == guid)
+            #expect(last["user_guid"] as? String == user)
+            #expect(last["verified_at"] is String)
+        }
+    }
+
     @Test("a failed delivery is redelivered until it succeeds")
     func redelivery() async throws {
         let recorder = WebhookRecorder(statuses: [500, 503, 204])

@@ -117,6 +117,21 @@ struct SandboxRendering: Sendable {
         ])
     }
 
+    /// MX's microdeposit (`MicrodepositElements` and `MicrodepositResponse`, the same in both versions).
+    func microdeposit(_ microdeposit: SandboxMicrodeposit) -> SandboxJSON {
+        let (status, since) = microdeposit.state(now: now, delay: delay)
+        let institution = SandboxInstitution.named(SandboxMicrodeposit.institutionCode)
+        return .object([
+            ("account_name", .string(microdeposit.accountName)), ("account_number", .string(microdeposit.accountNumber)),
+            ("account_type", .string(microdeposit.accountType)), ("email", .string(microdeposit.email)), ("error_message", .null),
+            ("first_name", .string(microdeposit.firstName)), ("guid", .string(microdeposit.guid)),
+            ("institution_code", .string(institution?.code)), ("institution_name", .string(institution?.name)),
+            ("last_name", .string(microdeposit.lastName)), ("routing_number", .string(microdeposit.routingNumber)),
+            ("status", .string(status.rawValue)), ("updated_at", .string(SandboxClock.isoText(since))),
+            ("verified_at", status == .verified ? .string(SandboxClock.isoText(since)) : .null),
+        ])
+    }
+
     static func statusMessage(_ status: String) -> String? {
         switch status {
         case "CONNECTED": "Connected to institution."

@@ -6,10 +6,12 @@ actor SandboxState {
     private struct Snapshot: Codable {
         var users: [SandboxUser]
         var members: [SandboxMember]
+        var microdeposits: [SandboxMicrodeposit]?
     }
 
     private var users: [String: SandboxUser] = [:]
     private var members: [String: SandboxMember] = [:]
+    private var microdeposits: [String: SandboxMicrodeposit] = [:]
     private var widgetGrants: [String: WidgetGrant] = [:]
     private var widgetSessions: [String: WidgetSession] = [:]
     private let stateFile: URL?
@@ -23,6 +25,7 @@ actor SandboxState {
                 let snapshot = try JSONDecoder().decode(Snapshot.self, from: data)
                 users = Dictionary(snapshot.users.map { ($0.guid, $0) }, uniquingKeysWith: { first, _ in first })
                 members = Dictionary(snapshot.members.map { ($0.guid, $0) }, uniquingKeysWith: { first, _ in first })
+                microdeposits = Dictionary((snapshot.microdeposits ?? []).map { ($0.guid, $0) }, uniquingKeysWith: { first, _ in first })
             } catch {
                 logger.warning("Sandbox state file unreadable; starting empty", metadata: ["sandbox.state_file": "\(url.path)"])
             }
@@ -72,6 +75,7 @@ actor SandboxState {
     func deleteUser(_ guid: String) {
         users[guid] = nil
         members = members.filter { $0.value.userGUID != guid }
+        microdeposits = microdeposits.filter { $0.value.userGUID != guid }
         widgetGrants = widgetGrants.filter { $0.value.userGUID != guid }
         save()
     }
@@ -246,6 +250,42 @@ actor SandboxState {
         members[guid]
     }
 
+    // MARK: Microdeposits
+
+    func addMicrodeposit(_ microdeposit: SandboxMicrodeposit) {
+        microdeposits[microdeposit.guid] = microdeposit
+        save()
+    }
+
+    /// The user's microdeposits, oldest first.
+    func microdeposits(ofUser userGUID: String) -> [SandboxMicrodeposit] {
+        microdeposits.values.filter { $0.userGUID == userGUID }.sorted { ($0.createdAt, $0.guid) < ($1.createdAt, $1.guid) }
+    }
+
+    /// A microdeposit by guid, of any user when `userGUID` is `nil` (MX's verify route names none).
+    func microdeposit(_ guid: String, ofUser userGUID: String?) -> SandboxMicrodeposit? {
+        guard let found = microdeposits[guid], userGUID == nil || found.userGUID == userGUID else { return nil }
+        return found
+    }
+
+    func deleteMicrodeposit(_ guid: String) {
+        microdeposits[guid] = nil
+        save()
+    }
+
+    /// Records the user's confirmation of the deposited amounts: 409 unless they have landed
+    /// and nothing was confirmed yet.
+    func confirmMicrodeposit(_ guid: String, isRight: Bool, now: Date, delay: TimeInterval) throws(SandboxFailure) -> SandboxMicrodeposit {
+        guard var microdeposit = microdeposits[guid] else { throw SandboxFailure(404, "Microdeposit not found.") }
+        guard microdeposit.state(now: now, delay: delay).status == .deposited else {
+            throw SandboxFailure(409, "This microdeposit is not waiting for its amounts.")
+        }
+        microdeposit.confirmed = .init(at: now, isRight: isRight)
+        microdeposits[guid] = microdeposit
+        save()
+        return microdeposit
+    }
+
     // MARK: Widget URLs
 
     func grantWidget(_ grant: WidgetGrant) -> String {
@@ -282,7 +322,7 @@ actor SandboxState {
 
     private func save() {
         guard let stateFile else { return }
-        let snapshot = Snapshot(users: Array(users.values), members: Array(members.values))
+        let snapshot = Snapshot(users: Array(users.values), members: Array(members.values), microdeposits: Array(microdeposits.values))
         do {
             try JSONEncoder().encode(snapshot).write(to: stateFile, options: .atomic)
         } catch {

@@ -88,6 +88,14 @@ struct SandboxInstitution: Sendable {
             products: [.transactions]
         ),
         SandboxInstitution(
+            code: SandboxMicrodeposit.institutionCode,
+            guid: "INS-3e1b7c90-5d24-4a8f-b6c3-0f9e2d71a845",
+            name: "MX Bank (microdeposits)",
+            url: "https://www.mx.com/microdeposits",
+            scenario: .standard,
+            products: [.transactions]
+        ),
+        SandboxInstitution(
             code: "denied_bank",
             guid: "INS-8d3c6a52-0f7e-4b1d-a7c9-5e2f4d6b8a10",
             name: "Denied Bank",

@@ -6,8 +6,9 @@ import NIOHTTP1
 
 /// Sends MX-shaped webhooks when a sandbox member's state calls for one, as MX does: a data
 /// webhook (`AGGREGATION`, and to v20250224 integrations `initial_data_ready` after the first) when an aggregation
-/// completes, `VERIFICATION` when a verification succeeds, and `CONNECTION_STATUS` when the
-/// member lands in a status the user must act on.
+/// completes, `VERIFICATION` when a verification succeeds, `CONNECTION_STATUS` when the
+/// member lands in a status the user must act on, and a microdeposit's resource webhook at
+/// each of its statuses.
 ///
 /// Deliveries use HTTP Basic and are redelivered on a non-2xx answer or a timeout, at most 12
 /// times over about 24 hours (scaled by `webhookRetryScale`).
@@ -47,6 +48,43 @@ actor SandboxWebhooks {
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000) + 30))
             await self.check(memberGUID: memberGUID)
         }
+    }
+
+    /// Looks at a microdeposit once `delay` has passed and announces a status not announced yet:
+    /// `created` for its first, `updated` for each later one.
+    nonisolated func watch(microdepositGUID: String, after delay: TimeInterval) {
+        Task {
+            try? await Task.sleep(for: .milliseconds(Int(delay * 1000) + 30))
+            await self.check(microdepositGUID: microdepositGUID)
+        }
+    }
+
+    private func check(microdepositGUID: String) async {
+        guard let microdeposit = await state.microdeposit(microdepositGUID, ofUser: nil),
+            let user = await state.user(microdeposit.userGUID, byIDToo: false)
+        else { return }
+        let (status, since) = microdeposit.state(now: Date(), delay: MXSandbox.seconds(configuration.connectDelay))
+        let isFirst = !sent.contains { $0.hasPrefix("MICRO_DEPOSIT|\(microdeposit.guid)|") }
+        let key = "MICRO_DEPOSIT|\(microdeposit.guid)|\(status.rawValue)"
+        guard sent.insert(key).inserted else { return }
+        let institution = SandboxInstitution.named(SandboxMicrodeposit.institutionCode)
+        let body = SandboxJSON.object([
+            ("action", .string(isFirst ? "created" : "updated")), ("version", .int(1)),
+            (
+                "micro_deposit",
+                .object([
+                    ("account_number", .string(microdeposit.accountNumber)),
+                    ("account_type", microdeposit.accountType.map { .int($0 == "SAVINGS" ? 2 : 1) } ?? .null),
+                    ("created_at", .string(SandboxClock.isoText(microdeposit.createdAt))), ("guid", .string(microdeposit.guid)),
+                    ("institution_guid", .string(institution?.guid)), ("routing_number", .string(microdeposit.routingNumber)),
+                    ("status", .int(Int64(status.number))), ("status_name", .string(status.rawValue)),
+                    ("updated_at", .string(SandboxClock.isoText(since))),
+                    ("user_guid", .string(microdeposit.userGUID)), ("user_id", .string(user.id)),
+                    ("verified_at", status == .verified ? .string(SandboxClock.isoText(since)) : .null),
+                ])
+            ),
+        ])
+        deliver(key: key, body: body.text)
     }
 
     private func check(memberGUID: String) async {
