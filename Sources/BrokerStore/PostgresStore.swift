@@ -261,6 +261,16 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func appendEvents(_ events: [NewEvent], mxUserGUID: String) async throws -> [StoredEvent] {
+        try await client.withTransaction(logger: logger) { connection in
+            let users = try await connection.query("SELECT 1 FROM users WHERE mx_user_guid = \(mxUserGUID) FOR SHARE", logger: logger)
+            var found = false
+            for try await _ in users { found = true }
+            guard found else { return [] }
+            return try await Self.append(events, for: mxUserGUID, at: Date().timeIntervalSince1970, on: connection, logger: logger)
+        }
+    }
+
     private static func append(
         _ events: [NewEvent],
         for mxUserGUID: String,

@@ -325,6 +325,13 @@ public final class SQLiteStore: Store {
 
     // MARK: Rows
 
+    public func appendEvents(_ events: [NewEvent], mxUserGUID: String) async throws -> [StoredEvent] {
+        try await database.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE mx_user_guid = ?", arguments: [mxUserGUID]) != nil else { return [] }
+            return try Self.append(events, for: mxUserGUID, at: Date().timeIntervalSince1970, in: db)
+        }
+    }
+
     private static func append(_ events: [NewEvent], for mxUserGUID: String, at now: TimeInterval, in db: Database) throws -> [StoredEvent] {
         try events.map { event in
             try db.execute(

@@ -61,6 +61,9 @@ public protocol EventLog: Sendable {
     /// Calls `handler` with the MX user guid of each event another process stores, until the
     /// task is cancelled (a store only one process uses has none to report).
     func followEvents(_ handler: @escaping @Sendable (String) async -> Void) async
+    /// Appends `events` to a stored user's stream, announcing what is not a member's change (a
+    /// microdeposit's new status); nothing is appended for a user who is not stored.
+    func appendEvents(_ events: [NewEvent], mxUserGUID: String) async throws -> [StoredEvent]
     /// The highest event sequence number of the user, or 0.
     func lastEventSequence(mxUserGUID: String) async throws -> Int64
     /// Deletes relayed widget events received before `widgetEventsBefore` and events created

@@ -402,3 +402,20 @@ extension StoreConformanceTests {
         }
     }
 }
+
+extension StoreConformanceTests {
+    @Test("events that announce no member's change are appended to a stored user's stream only", arguments: StoreKind.available)
+    func appendedEvents(kind: StoreKind) async throws {
+        try await Self.withUsers(kind) { store in
+            let appended = try await store.appendEvents(
+                [NewEvent(kind: "micro_deposit.updated", payload: #"{"status":"DEPOSITED"}"#)],
+                mxUserGUID: "USR-a"
+            )
+            #expect(appended.map(\.kind) == ["micro_deposit.updated"])
+            #expect(try await store.events(mxUserGUID: "USR-a", after: 0, limit: 10).map(\.sequence) == appended.map(\.sequence))
+            #expect(try await store.events(mxUserGUID: "USR-b", after: 0, limit: 10).isEmpty)
+            #expect(try await store.appendEvents([NewEvent(kind: "micro_deposit.updated", payload: "{}")], mxUserGUID: "USR-gone").isEmpty)
+            #expect(try await store.lastEventSequence(mxUserGUID: "USR-gone") == 0)
+        }
+    }
+}
