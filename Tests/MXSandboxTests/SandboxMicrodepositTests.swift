@@ -37,7 +37,8 @@ struct SandboxMicrodepositTests {
 
     @Test("INITIATED, then DEPOSITED after the delay; the right amounts verify it, in either order, at MX's verify route")
     func verified() async throws {
-        try await withSandbox { client async throws in
+        // The deposits land after a second, so the early confirmation comes before them on a busy machine.
+        try await withSandbox(connectDelay: .seconds(1)) { client async throws in
             let user = try await client.createUser(id: "mic")
             let guid = try await create(client, user: user)
             #expect(guid.hasPrefix("MIC-"))

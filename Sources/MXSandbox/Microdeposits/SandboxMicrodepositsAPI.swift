@@ -33,7 +33,7 @@ extension MXSandbox {
                 let fields = try await decode(MicrodepositBody.self, from: request, context: context).micro_deposit
                 let microdeposit = try Self.microdeposit(from: fields, userGUID: user.guid, now: Date())
                 await state.addMicrodeposit(microdeposit)
-                webhooks.watch(microdepositGUID: microdeposit.guid, after: 0)
+                webhooks.watch(microdepositGUID: microdeposit.guid, after: 0, asOf: microdeposit.createdAt)
                 if microdeposit.initiatedAt != nil { webhooks.watch(microdepositGUID: microdeposit.guid, after: delay) }
                 return .object([("micro_deposit", rendering(version).microdeposit(microdeposit))])
             }

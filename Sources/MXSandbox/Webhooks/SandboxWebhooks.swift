@@ -51,19 +51,20 @@ actor SandboxWebhooks {
     }
 
     /// Looks at a microdeposit once `delay` has passed and announces a status not announced yet:
-    /// `created` for its first, `updated` for each later one.
-    nonisolated func watch(microdepositGUID: String, after delay: TimeInterval) {
+    /// `created` for its first, `updated` for each later one. The status is the one it had at
+    /// `asOf` when given (its creation), else the one it has then.
+    nonisolated func watch(microdepositGUID: String, after delay: TimeInterval, asOf: Date? = nil) {
         Task {
-            try? await Task.sleep(for: .milliseconds(Int(delay * 1000) + 30))
-            await self.check(microdepositGUID: microdepositGUID)
+            if asOf == nil { try? await Task.sleep(for: .milliseconds(Int(delay * 1000) + 30)) }
+            await self.check(microdepositGUID: microdepositGUID, asOf: asOf ?? Date())
         }
     }
 
-    private func check(microdepositGUID: String) async {
+    private func check(microdepositGUID: String, asOf: Date) async {
         guard let microdeposit = await state.microdeposit(microdepositGUID, ofUser: nil),
             let user = await state.user(microdeposit.userGUID, byIDToo: false)
         else { return }
-        let (status, since) = microdeposit.state(now: Date(), delay: MXSandbox.seconds(configuration.connectDelay))
+        let (status, since) = microdeposit.state(now: asOf, delay: MXSandbox.seconds(configuration.connectDelay))
         let isFirst = !sent.contains { $0.hasPrefix("MICRO_DEPOSIT|\(microdeposit.guid)|") }
         let key = "MICRO_DEPOSIT|\(microdeposit.guid)|\(status.rawValue)"
         guard sent.insert(key).inserted else { return }
