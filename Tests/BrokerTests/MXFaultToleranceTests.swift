@@ -149,7 +149,8 @@ struct MXFaultToleranceTests {
         try await withBroker(Self.environment()) { broker async throws in
             _ = try await broker.mintWidgetURL(as: "alice")
             _ = try await broker.mintWidgetURL(as: "bob")
-            try await broker.injectFaults(#"[{"path":"/users/*/accounts","kind":"latency","latency_ms":400}]"#)
+            // MX answers after 1.5 s, so all eight reads are in flight together even on a busy machine.
+            try await broker.injectFaults(#"[{"path":"/users/*/accounts","kind":"latency","latency_ms":1500}]"#)
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for index in 0..<8 {
                     group.addTask { try await broker.send(.get, "/v1/accounts", as: index < 6 ? "alice" : "bob").status }
