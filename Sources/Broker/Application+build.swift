@@ -95,14 +95,24 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
         settings: connect
     )
     members.addRoutes(to: user)
+    let audit = AuditTrail(log: deps.store, hasher: deps.subjectHasher, metrics: deps.metrics)
     let accountDetails = AccountDetailsController(
         provisioner: deps.provisioner,
         mx: deps.mx,
-        audit: AuditTrail(log: deps.store, hasher: deps.subjectHasher, metrics: deps.metrics),
+        audit: audit,
         products: connect.enabledProducts,
         frontEndExposure: configuration.accountDetails.frontEndExposure
     )
     accountDetails.addRoutes(to: user)
+    let microdeposits = MicrodepositsController(
+        provisioner: deps.provisioner,
+        mx: deps.mx,
+        audit: audit,
+        products: connect.enabledProducts,
+        frontEndExposure: configuration.accountDetails.frontEndExposure,
+        maxBodyBytes: maxBodyBytes
+    )
+    microdeposits.addRoutes(to: user)
     if let keys = configuration.backend.keys {
         let backend = UserRoutes(
             router.group(RouterPath(apiPath + "/backend/users/:user_id")),
@@ -112,6 +122,7 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
         reads.addRoutes(to: backend)
         members.addBackendRoutes(to: backend)
         accountDetails.addRoutes(to: backend)
+        microdeposits.addRoutes(to: backend)
     }
     WidgetEventsController(provisioner: deps.provisioner, store: deps.store, sync: deps.sync, maxBodyBytes: maxBodyBytes).addRoutes(to: user)
     ConnectController(provisioner: deps.provisioner, sync: deps.sync, mx: deps.mx, settings: connect, maxBodyBytes: maxBodyBytes)
@@ -172,7 +183,7 @@ func makeServices(
         ReplicaEventsService(store: deps.store, changes: deps.changes),
         WebhookProcessor(
             store: deps.store,
-            handler: WebhookHandler(store: deps.store, sync: deps.sync),
+            handler: WebhookHandler(store: deps.store, events: deps.store, sync: deps.sync),
             settings: configuration.webhooks.processing,
             wakeUp: deps.webhookWakeUp,
             logger: deps.logger

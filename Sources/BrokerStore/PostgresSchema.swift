@@ -111,6 +111,7 @@ enum PostgresSchema {
                     route text NOT NULL,
                     member_guid text,
                     account_guid text,
+                    micro_deposit_guid text,
                     user_hash text NOT NULL,
                     caller text NOT NULL,
                     request_id text NOT NULL

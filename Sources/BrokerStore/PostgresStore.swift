@@ -366,9 +366,9 @@ public final class PostgresStore: Store {
     public func recordAudit(_ entry: AuditEntry) async throws {
         try await client.query(
             """
-            INSERT INTO audit_log (at, route, member_guid, account_guid, user_hash, caller, request_id)
-            VALUES (\(entry.at.timeIntervalSince1970), \(entry.route), \(entry.memberGUID), \(entry.accountGUID), \(entry.userHash),
-                \(entry.caller), \(entry.requestID))
+            INSERT INTO audit_log (at, route, member_guid, account_guid, micro_deposit_guid, user_hash, caller, request_id)
+            VALUES (\(entry.at.timeIntervalSince1970), \(entry.route), \(entry.memberGUID), \(entry.accountGUID), \(entry.microdepositGUID),
+                \(entry.userHash), \(entry.caller), \(entry.requestID))
             """,
             logger: logger
         )
@@ -390,12 +390,12 @@ public final class PostgresStore: Store {
         let rows = try await all(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT id, at, route, member_guid, account_guid, user_hash, caller, request_id FROM audit_log
+                    SELECT id, at, route, member_guid, account_guid, micro_deposit_guid, user_hash, caller, request_id FROM audit_log
                     WHERE \(condition) ORDER BY id DESC LIMIT $5 OFFSET $6
                     """,
                 binds: binds(values + [perPage, (page - 1) * perPage])
             ),
-            as: (Int64, Double, String, String?, String?, String, String, String).self
+            as: (Int64, Double, String, String?, String?, String?, String, String, String).self
         )
         let items = rows.map { row in
             AuditRecord(
@@ -405,9 +405,10 @@ public final class PostgresStore: Store {
                     route: row.2,
                     memberGUID: row.3,
                     accountGUID: row.4,
-                    userHash: row.5,
-                    caller: row.6,
-                    requestID: row.7
+                    microdepositGUID: row.5,
+                    userHash: row.6,
+                    caller: row.7,
+                    requestID: row.8
                 )
             )
         }

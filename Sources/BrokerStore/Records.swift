@@ -215,17 +215,28 @@ public struct AuditEntry: Sendable, Equatable {
     public let route: String
     public let memberGUID: String?
     public let accountGUID: String?
+    public let microdepositGUID: String?
     /// The keyed hash of the app user whose data was read (the log's `user.hash`).
     public let userHash: String
     /// `user` for the app's user with their token, `backend:<key name>` for the app's backend.
     public let caller: String
     public let requestID: String
 
-    public init(at: Date, route: String, memberGUID: String?, accountGUID: String?, userHash: String, caller: String, requestID: String) {
+    public init(
+        at: Date,
+        route: String,
+        memberGUID: String?,
+        accountGUID: String?,
+        microdepositGUID: String? = nil,
+        userHash: String,
+        caller: String,
+        requestID: String
+    ) {
         self.at = at
         self.route = route
         self.memberGUID = memberGUID
         self.accountGUID = accountGUID
+        self.microdepositGUID = microdepositGUID
         self.userHash = userHash
         self.caller = caller
         self.requestID = requestID

@@ -413,12 +413,12 @@ extension SQLiteStore {
         try await database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO audit_log (at, route, member_guid, account_guid, user_hash, caller, request_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO audit_log (at, route, member_guid, account_guid, micro_deposit_guid, user_hash, caller, request_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    entry.at.timeIntervalSince1970, entry.route, entry.memberGUID, entry.accountGUID, entry.userHash, entry.caller,
-                    entry.requestID,
+                    entry.at.timeIntervalSince1970, entry.route, entry.memberGUID, entry.accountGUID, entry.microdepositGUID, entry.userHash,
+                    entry.caller, entry.requestID,
                 ]
             )
         }
@@ -446,6 +446,7 @@ extension SQLiteStore {
                         route: row["route"],
                         memberGUID: row["member_guid"],
                         accountGUID: row["account_guid"],
+                        microdepositGUID: row["micro_deposit_guid"],
                         userHash: row["user_hash"],
                         caller: row["caller"],
                         requestID: row["request_id"]
@@ -578,6 +579,7 @@ enum SQLiteSchema {
                         route TEXT NOT NULL,
                         member_guid TEXT,
                         account_guid TEXT,
+                        micro_deposit_guid TEXT,
                         user_hash TEXT NOT NULL,
                         caller TEXT NOT NULL,
                         request_id TEXT NOT NULL

@@ -361,6 +361,7 @@ extension StoreConformanceTests {
             route: "GET /v1/members/{member_guid}/account_numbers",
             memberGUID: member,
             accountGUID: member == nil ? "ACT-1" : nil,
+            microdepositGUID: member == nil ? "MIC-1" : nil,
             userHash: user,
             caller: caller,
             requestID: "req-\(seconds)"

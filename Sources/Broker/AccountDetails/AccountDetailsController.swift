@@ -77,22 +77,10 @@ struct AccountDetailsController {
             memberGUID: context.parameters.get("member_guid"),
             accountGUID: context.parameters.get("account_guid")
         )
-        if exposure == .masked {
-            body[route.listKey] = .array(items.map(Self.masked))
-        }
+        body[route.listKey] = .array(items.map(exposure.shown))
         return JSONAnswer.response(JSONValue.object(body), caching: .never)
     }
 
-    /// The fields that identify an account, cut to their last four characters.
-    private static let maskedFields = ["account_number", "loan_reference_number"]
-
-    private static func masked(_ item: JSONValue) -> JSONValue {
-        guard var fields = item.objectValue else { return item }
-        for name in maskedFields {
-            if case .string(let value)? = fields[name] { fields[name] = .string(AccountNumberExposure.mask(value)) }
-        }
-        return .object(fields)
-    }
 }
 
 /// How much of an account number a front end sees (`FRONT_END_ACCOUNT_NUMBERS`).
@@ -103,6 +91,18 @@ public enum AccountNumberExposure: String, Sendable, CaseIterable {
     case full
     /// None: the account-number and account-owner routes are refused to front ends.
     case none
+
+    /// The fields of MX's objects that identify an account, cut to their last four characters.
+    private static let maskedFields = ["account_number", "loan_reference_number"]
+
+    /// One of MX's objects (an account number, a microdeposit) as this exposure shows it.
+    func shown(_ item: JSONValue) -> JSONValue {
+        guard self == .masked, var fields = item.objectValue else { return item }
+        for name in Self.maskedFields {
+            if case .string(let value)? = fields[name] { fields[name] = .string(Self.mask(value)) }
+        }
+        return .object(fields)
+    }
 
     /// `value` with all but its last four characters hidden; wholly hidden when it is that short.
     static func mask(_ value: String) -> String {

@@ -62,6 +62,7 @@ private struct AuditView: Encodable {
     let route: String
     let member_guid: String?
     let account_guid: String?
+    let micro_deposit_guid: String?
     let user_hash: String
     let caller: String
     let request_id: String
@@ -72,6 +73,7 @@ private struct AuditView: Encodable {
         route = record.entry.route
         member_guid = record.entry.memberGUID
         account_guid = record.entry.accountGUID
+        micro_deposit_guid = record.entry.microdepositGUID
         user_hash = record.entry.userHash
         caller = record.entry.caller
         request_id = record.entry.requestID

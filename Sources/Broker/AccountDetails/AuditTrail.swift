@@ -9,8 +9,16 @@ struct AuditTrail: Sendable {
     let hasher: SubjectHasher
     let metrics: BrokerMetrics
 
-    /// Records a read of `data` (`account_numbers`, `account_owners`) of the caller's user.
-    func record(data: String, request: Request, context: BrokerRequestContext, memberGUID: String?, accountGUID: String?) async throws {
+    /// Records a read of `data` (`account_numbers`, `account_owners`, `micro_deposits`) of the
+    /// caller's user.
+    func record(
+        data: String,
+        request: Request,
+        context: BrokerRequestContext,
+        memberGUID: String?,
+        accountGUID: String?,
+        microdepositGUID: String? = nil
+    ) async throws {
         let subject = try context.requireSubject()
         let caller = context.backendKeyName.map { "backend:" + $0 } ?? "user"
         try await log.recordAudit(
@@ -19,6 +27,7 @@ struct AuditTrail: Sendable {
                 route: "\(request.method.rawValue) \(context.endpointPath ?? "unmatched")",
                 memberGUID: memberGUID,
                 accountGUID: accountGUID,
+                microdepositGUID: microdepositGUID,
                 userHash: hasher.hash(subject),
                 caller: caller,
                 requestID: context.requestID

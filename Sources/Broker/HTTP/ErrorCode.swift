@@ -32,6 +32,7 @@ public enum ErrorCode: String, CaseIterable, Sendable, Encodable {
     case invalidSubject = "invalid_subject"
     case invalidStatus = "invalid_status"
     case invalidWebhook = "invalid_webhook"
+    case invalidMicrodeposit = "invalid_micro_deposit"
 
     // Who is calling.
     case missingToken = "missing_token"

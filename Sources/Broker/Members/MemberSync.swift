@@ -200,5 +200,6 @@ enum EventKind {
     static let statementsReady = "statements.ready"
     static let verificationCompleted = "verification.completed"
     static let identityCompleted = "identity.completed"
+    static let microdepositUpdated = "micro_deposit.updated"
     static let connectionActionRequired = "connection.action_required"
 }

@@ -118,9 +118,12 @@ enum WebhookOutcome: Sendable, Equatable {
     case ignored(String)
 }
 
-/// Applies one MX webhook: every action re-reads the member from MX under its own user.
+/// Applies one MX webhook: every action re-reads the member (or microdeposit) from MX under
+/// its own user.
 struct WebhookHandler: Sendable {
     let store: any UserStore
+    /// Where a microdeposit's news is appended, as no member changes with it.
+    let events: any EventLog
     let sync: MemberSync
 
     /// Webhook types that announce finished data work on a member.
@@ -132,6 +135,9 @@ struct WebhookHandler: Sendable {
     func process(_ delivery: WebhookDelivery) async throws -> WebhookOutcome {
         guard let body = JSONValue.parse(delivery.body)?.objectValue else {
             return .ignored("body is not a JSON object")
+        }
+        if let microdeposit = body["micro_deposit"]?.objectValue {
+            return try await processMicrodeposit(microdeposit)
         }
         let type = (body["type"]?.stringValue ?? "").uppercased()
         guard let userGUID = body["user_guid"]?.stringValue, Identifier.isValid(userGUID),
@@ -158,6 +164,28 @@ struct WebhookHandler: Sendable {
         } catch let error as BrokerError where error.status == .notFound {
             return .ignored("unknown member")
         }
+        return .processed
+    }
+
+    /// MX's microdeposit webhook (`{"action", "micro_deposit": {...}}`): the microdeposit is read
+    /// again under its user, and its status — never its numbers — announced as `micro_deposit.updated`.
+    private func processMicrodeposit(_ fields: [String: JSONValue]) async throws -> WebhookOutcome {
+        guard let userGUID = fields["user_guid"]?.stringValue, Identifier.isValid(userGUID),
+            try await store.user(mxUserGUID: userGUID) != nil
+        else { return .ignored("unknown user") }
+        guard let guid = fields["guid"]?.stringValue, Identifier.isValid(guid) else { return .ignored("no micro_deposit guid") }
+        let answer: MXResponse
+        do {
+            answer = try await sync.mx.get(["users", userGUID, "micro_deposits", guid])
+        } catch let error as MXError where error.kind == .notFound {
+            return .ignored("unknown microdeposit")
+        }
+        guard let status = JSONValue.parse(answer.body)?.objectValue?["micro_deposit"]?.objectValue?["status"]?.stringValue else {
+            throw MXError.invalidResponse
+        }
+        let payload = BrokerJSON.text(of: ["micro_deposit_guid": guid, "status": status])
+        let stored = try await events.appendEvents([NewEvent(kind: EventKind.microdepositUpdated, payload: payload)], mxUserGUID: userGUID)
+        if !stored.isEmpty { await sync.changes.changed(mxUserGUID: userGUID) }
         return .processed
     }
 }
