@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import SandboxWidgetDriver
 import Testing
 
 @testable import Broker
@@ -116,6 +117,25 @@ struct AccountDetailsEndToEndTests {
             if let contents = FileManager.default.contents(atPath: path) { all.append(contents) }
         }
         return all
+    }
+
+    @Test("the widget in verification mode, with identity: memberConnected only once numbers and owners are fetched")
+    func widgetVerification() async throws {
+        try await withBroker(try environment()) { broker async throws in
+            let widget = try await broker.mintWidgetURL(as: "alice", #"{"mode":"verification","include_identity":true}"#)
+            var driver = try await WidgetSessionDriver(client: broker.client, url: try #require(widget["url"] as? String))
+            let member = try await driver.connect("mxbank")
+            let deadline = ContinuousClock.now + .seconds(15)
+            while ContinuousClock.now < deadline, !driver.types.contains("mx/connect/memberConnected") {
+                _ = try await driver.poll(member) { _ in true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(driver.types.contains("mx/connect/memberConnected"))
+            let numbers = try await broker.send(.get, "/v1/members/\(member)/account_numbers", as: "alice").json["account_numbers"] as? [Any]
+            #expect(numbers?.isEmpty == false, "verified before the widget said connected")
+            let owners = try await broker.send(.get, "/v1/members/\(member)/account_owners", as: "alice").json["account_owners"] as? [Any]
+            #expect(owners?.isEmpty == false, "identified before the widget said connected")
+        }
     }
 
     @Test("an identification's owners, for the front end and the backend")

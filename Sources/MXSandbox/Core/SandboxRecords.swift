@@ -201,4 +201,6 @@ struct WidgetGrant: Sendable {
     let oauthReferralSource: String
     /// The page language: the first tag of the `Accept-Language` the URL was minted with.
     let language: String
+    /// The premium jobs each connection runs before it is reported connected, in order.
+    var jobs: [SandboxJob.Kind] = []
 }

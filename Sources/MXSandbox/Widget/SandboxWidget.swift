@@ -17,8 +17,27 @@ extension MXSandbox {
             let current_institution_code: String?
             let client_redirect_url: String?
             let oauth_referral_source: String?
+            let mode: String?
+            let data_request: DataRequest?
+            let include_identity: Bool?
+        }
+        struct DataRequest: Decodable {
+            let products: [String]?
         }
         let widget_url: Fields
+
+        /// The premium jobs a connection in this widget runs before it is reported connected:
+        /// verification in MX's `verification` mode or for `account_verification`, then
+        /// identification for `include_identity` or `identity_verification`.
+        var jobs: [SandboxJob.Kind] {
+            let fields = widget_url
+            let products = Set(fields.data_request?.products ?? [])
+            let modes = Set((fields.mode ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            var jobs: [SandboxJob.Kind] = []
+            if modes.contains("verification") || products.contains(SandboxProduct.accountVerification.rawValue) { jobs.append(.verification) }
+            if fields.include_identity == true || products.contains(SandboxProduct.identityVerification.rawValue) { jobs.append(.identification) }
+            return jobs
+        }
     }
 
     /// `POST /users/{user_guid}/widget_urls`: a single-use URL of the sandbox's widget page.
@@ -38,7 +57,8 @@ extension MXSandbox {
         context: Context,
         mountPath: String
     ) async throws -> SandboxJSON {
-        let fields = try await decode(WidgetURLBody.self, from: request, context: context).widget_url
+        let body = try await decode(WidgetURLBody.self, from: request, context: context)
+        let fields = body.widget_url
         guard let widgetType = fields.widget_type, !widgetType.isEmpty else {
             throw SandboxFailure(400, "widget_type is required.")
         }
@@ -59,7 +79,8 @@ extension MXSandbox {
             currentInstitutionCode: fields.current_institution_code,
             clientRedirectURL: fields.client_redirect_url,
             oauthReferralSource: fields.oauth_referral_source ?? (isMobile ? "APP" : "BROWSER"),
-            language: Self.primaryLanguage(request.headers[.acceptLanguage])
+            language: Self.primaryLanguage(request.headers[.acceptLanguage]),
+            jobs: body.jobs
         )
         let token = await state.grantWidget(grant)
         return .object([
@@ -244,7 +265,8 @@ extension MXSandbox {
     }
 
     /// A member's state for the widget, with the events its change since the last look warrants.
-    private func progress(of member: SandboxMember, session: String, grant: WidgetGrant) async -> [(String, SandboxJSON)] {
+    private func progress(of found: SandboxMember, session: String, grant: WidgetGrant) async -> [(String, SandboxJSON)] {
+        let member = await startRequestedJob(on: found, grant: grant)
         let status = SandboxMemberStatus(member: member, now: Date(), delay: delay)
         let report = await state.report(session: session, member: member.guid, status: status)
         let events = WidgetEventFactory(grant: grant, session: session)
@@ -271,6 +293,19 @@ extension MXSandbox {
             emitted.append(events.make("mx/connect/memberConnected", [("member_guid", .string(member.guid))]))
         }
         return [("member", Self.progressJSON(member, status)), ("events", .array(emitted))]
+    }
+
+    /// Once the member is connected and idle, starts the first job the widget asked for that has
+    /// not succeeded on it and its institution offers; MX reports the member connected only when
+    /// every requested job is done.
+    private func startRequestedJob(on member: SandboxMember, grant: WidgetGrant) async -> SandboxMember {
+        let status = SandboxMemberStatus(member: member, now: Date(), delay: delay)
+        guard status.connectionStatus == "CONNECTED", status.runningJob == nil,
+            let next = grant.jobs.first(where: { status.lastSuccess(of: $0) == nil && member.institution?.products.contains($0.product) == true })
+        else { return member }
+        guard let started = try? await state.startJob(next, on: member.guid, now: Date(), delay: delay) else { return member }
+        webhooks.watch(memberGUID: member.guid, after: delay)
+        return started.member
     }
 
     private static func progressJSON(_ member: SandboxMember, _ status: SandboxMemberStatus) -> SandboxJSON {
