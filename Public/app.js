@@ -25,6 +25,9 @@
     relays: Promise.resolve(),
     pollTimer: null,
     refreshTimer: null,
+    // What a verification and an identification fetched, by member guid.
+    verified: {},
+    microdeposits: [],
   };
 
   const $ = (id) => document.getElementById(id);
@@ -94,6 +97,8 @@
     state.user = null;
     state.members = [];
     state.accounts = [];
+    state.verified = {};
+    state.microdeposits = [];
     state.lastEventId = null;
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(USER_KEY);
@@ -177,12 +182,124 @@
           el("strong", {}, member.name || member.institution_code),
           el("span", { class: "badge " + (syncing ? "busy" : action.tone) }, syncing ? "Syncing" : action.label)),
         el("p", { class: "muted" }, status),
-        syncing && el("div", { class: "progress", role: "progressbar", "aria-label": "Syncing" }, el("span"))),
+        syncing && el("div", { class: "progress", role: "progressbar", "aria-label": "Syncing" }, el("span")),
+        renderVerified(member)),
       el("div", { class: "member-actions" },
+        member.action_required === "none" && !syncing && !state.verified[member.guid] &&
+          el("button", { type: "button", class: "verify", onclick: () => verify(member) }, "Verify account"),
         action.fix && el("button", { type: "button", class: "fix", onclick: () => openWidget({ memberGUID: member.guid }) }, "Fix connection"),
         member.action_required === "none" && !syncing &&
           el("button", { type: "button", class: "secondary", onclick: () => aggregate(member) }, "Refresh"),
         el("button", { type: "button", class: "ghost", onclick: () => disconnect(member) }, "Remove")));
+  }
+
+  // ---- Verification: account numbers and owners ---------------------------------------------
+
+  // Verify, then identify (one job at a time on a member); each is announced on the stream when
+  // it is done, and only then are the numbers and owners read. A front end sees account numbers
+  // masked to their last four digits.
+  async function verify(member) {
+    state.verified[member.guid] = { pending: "Verifying…" };
+    renderMembers();
+    try {
+      await api("POST", "/v1/members/" + encodeURIComponent(member.guid) + "/verify");
+      log("Verifying " + memberName(member.guid) + "…");
+    } catch (error) {
+      delete state.verified[member.guid];
+      renderMembers();
+      if (error.code === "product_not_supported") {
+        log(memberName(member.guid) + " cannot verify instantly: verify the account with microdeposits below.", "warn");
+        $("microdeposit-form").querySelector("input").focus();
+      } else {
+        log(error.message, "bad");
+      }
+    }
+  }
+
+  async function onVerified(memberGUID) {
+    const numbers = await api("GET", "/v1/members/" + encodeURIComponent(memberGUID) + "/account_numbers");
+    state.verified[memberGUID] = { numbers: numbers.account_numbers, pending: "Looking up the account owners…" };
+    renderMembers();
+    log("Verified " + memberName(memberGUID) + ".", "good");
+    try {
+      await api("POST", "/v1/members/" + encodeURIComponent(memberGUID) + "/identify");
+    } catch (error) {
+      state.verified[memberGUID].pending = null;
+      renderMembers();
+    }
+  }
+
+  async function onIdentified(memberGUID) {
+    const owners = await api("GET", "/v1/members/" + encodeURIComponent(memberGUID) + "/account_owners");
+    state.verified[memberGUID] = { ...(state.verified[memberGUID] || {}), owners: owners.account_owners, pending: null };
+    renderMembers();
+  }
+
+  function accountName(guid) {
+    const account = state.accounts.find((known) => known.guid === guid);
+    return account ? account.name : "Account";
+  }
+
+  function renderVerified(member) {
+    const verified = state.verified[member.guid];
+    if (!verified) return null;
+    const owners = [...new Set((verified.owners || []).map((owner) => owner.owner_name))];
+    return el("div", { class: "verified" },
+      verified.numbers && el("ul", { class: "numbers" }, verified.numbers.map((entry) =>
+        el("li", { "data-account-guid": entry.account_guid },
+          accountName(entry.account_guid) + " · account " + entry.account_number + " · routing " + entry.routing_number))),
+      owners.length > 0 && el("p", { class: "owners" }, "Owned by " + owners.join(", ")),
+      verified.pending && el("p", { class: "muted" }, verified.pending));
+  }
+
+  // ---- Microdeposits -------------------------------------------------------------------------
+
+  async function loadMicrodeposits() {
+    state.microdeposits = (await api("GET", "/v1/micro_deposits")).micro_deposits;
+    renderMicrodeposits();
+  }
+
+  function renderMicrodeposits() {
+    $("microdeposits").replaceChildren(...state.microdeposits.map((microdeposit) =>
+      el("li", { class: "microdeposit", "data-microdeposit-guid": microdeposit.guid, "data-status": microdeposit.status },
+        el("span", {}, "Account " + (microdeposit.account_number || "(pre-initiated)") + " · " + microdeposit.status),
+        microdeposit.status === "DEPOSITED" && el("form", { class: "amounts", onsubmit: (event) => confirmAmounts(event, microdeposit) },
+          el("label", {}, "First deposit ", el("input", { name: "deposit_amount_1", inputmode: "decimal", placeholder: "0.00", required: true })),
+          el("label", {}, "Second ", el("input", { name: "deposit_amount_2", inputmode: "decimal", placeholder: "0.00", required: true })),
+          el("button", { type: "submit", class: "secondary" }, "Confirm")))));
+  }
+
+  async function startMicrodeposit(event) {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const body = { micro_deposit: {
+      account_number: form.get("account_number").trim(), routing_number: form.get("routing_number").trim(), account_type: form.get("account_type"),
+    } };
+    try {
+      const data = await api("POST", "/v1/micro_deposits", body);
+      state.microdeposits.push(data.micro_deposit);
+      renderMicrodeposits();
+      event.target.reset();
+      log("Two small deposits are on their way to account " + data.micro_deposit.account_number + ".");
+    } catch (error) {
+      log(error.message, "bad");
+    }
+  }
+
+  async function confirmAmounts(event, microdeposit) {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const body = { micro_deposit: {
+      deposit_amount_1: Number(form.get("deposit_amount_1")), deposit_amount_2: Number(form.get("deposit_amount_2")),
+    } };
+    try {
+      const data = await api("PUT", "/v1/micro_deposits/" + encodeURIComponent(microdeposit.guid) + "/verify", body);
+      log(data.micro_deposit.status === "VERIFIED" ? "Account verified by microdeposits." : "Those amounts did not match.",
+        data.micro_deposit.status === "VERIFIED" ? "good" : "warn");
+      await loadMicrodeposits();
+    } catch (error) {
+      log(error.message, "bad");
+    }
   }
 
   function lastSynced(member) {
@@ -278,6 +395,7 @@
     } catch (error) {
       log(error.message, "bad");
     }
+    loadMicrodeposits().catch(() => {});
     await refreshData();
   }
 
@@ -315,7 +433,9 @@
       stream.close();
       if (generation === state.streamGeneration) retryStream(generation);
     };
-    for (const kind of ["member.updated", "member.deleted", "aggregation.completed", "connection.action_required"]) {
+    const kinds = ["member.updated", "member.deleted", "aggregation.completed", "connection.action_required", "verification.completed",
+      "identity.completed", "micro_deposit.updated"];
+    for (const kind of kinds) {
       stream.addEventListener(kind, (event) => {
         if (event.lastEventId) state.lastEventId = event.lastEventId;
         let data = {};
@@ -366,6 +486,16 @@
       case "connection.action_required":
         log(memberName(data.member_guid) + " needs your attention (" + data.connection_status + ").", "warn");
         loadMembers().catch(() => {});
+        break;
+      case "verification.completed":
+        onVerified(data.member_guid).catch((error) => log(error.message, "bad"));
+        break;
+      case "identity.completed":
+        onIdentified(data.member_guid).catch((error) => log(error.message, "bad"));
+        break;
+      case "micro_deposit.updated":
+        log("A microdeposit is now " + data.status + ".");
+        loadMicrodeposits().catch(() => {});
         break;
     }
   }
@@ -496,6 +626,7 @@
       state.page = 1;
       setTimeout(loadTransactions);
     });
+    $("microdeposit-form").addEventListener("submit", startMicrodeposit);
     $("previous-page").addEventListener("click", () => { state.page = Math.max(1, state.page - 1); loadTransactions(); });
     $("next-page").addEventListener("click", () => { state.page += 1; loadTransactions(); });
     window.addEventListener("message", onMessage);

@@ -255,6 +255,28 @@ class DemoInBrowserTests(unittest.TestCase):
         self.assert_not_reloaded()
         self.screenshot("07-oauth-connected")
 
+        mx_bank = ".member[data-member-guid='%s']" % self.css(".member")[0].get_attribute("data-member-guid")
+        self.click(self.css(mx_bank + " button.verify")[0])
+        self.wait(lambda driver: len(self.css(mx_bank + " .numbers li")) >= 1, "the verified account numbers")
+        self.wait(lambda driver: len(self.css(mx_bank + " .owners")) == 1, "the account owners")
+        for line in self.texts(mx_bank + " .numbers li"):
+            self.assertRegex(line, r"account XXXXXX\d{4} · routing \d{9}$", "numbers are masked to the front end")
+        self.assert_not_reloaded()
+        self.screenshot("08-verified")
+
+        form = self.css("#microdeposit-form")[0]
+        form.find_element(By.NAME, "account_number").send_keys("1234567890")
+        form.find_element(By.NAME, "routing_number").send_keys("091000019")
+        self.click(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        amounts = self.wait(self.visible(".microdeposit[data-status='DEPOSITED'] form"), "the deposits to land")
+        self.assertIn("XXXXXX7890", self.css(".microdeposit")[0].text)
+        amounts.find_element(By.NAME, "deposit_amount_1").send_keys("0.07")
+        amounts.find_element(By.NAME, "deposit_amount_2").send_keys("0.11")
+        self.click(amounts.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        self.wait(lambda driver: len(self.css(".microdeposit[data-status='VERIFIED']")) == 1, "the microdeposit to be verified")
+        self.assert_not_reloaded()
+        self.screenshot("09-microdeposit-verified")
+
         errors = [entry for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
         self.assertEqual(errors, [], "errors in the browser console: %s" % [entry["message"] for entry in errors])
 
