@@ -68,7 +68,7 @@ struct EventStreamTests {
     func heartbeats() async throws {
         try await withBroker(sandboxEnvironment(["SSE_HEARTBEAT_SECONDS": "0.1"])) { broker async throws in
             let stream = try await broker.openEvents(as: "alice")
-            try await stream.wait(timeout: .seconds(3)) { $0.filter { $0.comment == "heartbeat" }.count >= 3 }
+            try await stream.wait { $0.filter { $0.comment == "heartbeat" }.count >= 3 }
             stream.close()
         }
     }
