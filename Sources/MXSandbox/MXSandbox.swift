@@ -50,6 +50,7 @@ public struct MXSandbox: Sendable {
         addVerificationRoutes(to: faulty)
         addMicrodepositRoutes(to: faulty)
         addWidgetRoutes(to: group, mountPath: mountPath)
+        addWidgetMicrodepositRoutes(to: group)
         addFaultRoutes(to: group)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import SandboxWidgetDriver
 import Testing
 
 @testable import Broker
@@ -16,6 +17,18 @@ struct MicrodepositEndToEndTests {
 
     private func environment(_ extra: [String: String] = [:]) throws -> [String: String] {
         sandboxEnvironment(["ADMIN_TOKEN": Self.adminToken, "BACKEND_API_KEYS_FILE": try backendKeysFile()].merging(extra) { _, new in new })
+    }
+
+    /// Reads the microdeposit as `subject` until its deposits have landed (ten seconds at most).
+    private func waitUntilDeposited(_ broker: BrokerClient, _ guid: String, as subject: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        var status = ""
+        while ContinuousClock.now < deadline, status != "DEPOSITED" {
+            let read = try await broker.send(.get, "/v1/micro_deposits/\(guid)", as: subject)
+            status = (try read.json["micro_deposit"] as? [String: Any])?["status"] as? String ?? ""
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(status == "DEPOSITED")
     }
 
     private func create(_ broker: BrokerClient, as subject: String) async throws -> [String: Any] {
@@ -59,6 +72,36 @@ struct MicrodepositEndToEndTests {
             let streamText = events.map(\.data).joined()
             #expect(!streamText.contains("1234567890") && !streamText.contains("7890"))
             #expect(!logs.text.contains("1234567890"))
+        }
+    }
+
+    @Test("in the widget: verification at a bank without instant verification leads to microdeposits; the widget reopened on one confirms it")
+    func throughTheWidget() async throws {
+        try await withBroker(try environment()) { broker async throws in
+            let pre = try await broker.send(
+                .post,
+                "/v1/micro_deposits",
+                as: "alice",
+                json: #"{"micro_deposit":{"email":"a@example.com","first_name":"Ada","last_name":"Lovelace"}}"#
+            )
+            let guid = try #require((try pre.json["micro_deposit"] as? [String: Any])?["guid"] as? String)
+            let first = try await broker.mintWidgetURL(as: "alice", #"{"mode":"verification","current_microdeposit_guid":"\#(guid)"}"#)
+            var numbers = try await WidgetSessionDriver(client: broker.client, url: try #require(first["url"] as? String))
+            let selected = try await numbers.call(.post, "/select", ["institution_code": "mxbank_microdeposits"])
+            #expect(selected["step"] as? String == "microdeposits")
+            let submitted = try await numbers.call(
+                .post,
+                "/micro_deposits",
+                ["account_number": "1234567890", "routing_number": "091000019", "account_type": "CHECKING"]
+            )
+            #expect((submitted["micro_deposit"] as? [String: Any])?["guid"] as? String == guid, "the pre-initiated one is completed")
+
+            try await waitUntilDeposited(broker, guid, as: "alice")
+            let second = try await broker.mintWidgetURL(as: "alice", #"{"current_microdeposit_guid":"\#(guid)"}"#)
+            var confirm = try await WidgetSessionDriver(client: broker.client, url: try #require(second["url"] as? String))
+            #expect(confirm.events.contains { ($0["metadata"] as? [String: Any])?["initial_step"] as? String == "microdeposits" })
+            let verified = try await confirm.call(.post, "/micro_deposits/\(guid)/verify", ["deposit_amount_1": "0.07", "deposit_amount_2": "0.11"])
+            #expect((verified["micro_deposit"] as? [String: Any])?["status"] as? String == "VERIFIED")
         }
     }
 
@@ -108,13 +151,7 @@ struct MicrodepositEndToEndTests {
                     == .ok
             )
 
-            let deadline = ContinuousClock.now + .seconds(10)
-            var status = ""
-            while ContinuousClock.now < deadline, status != "DEPOSITED" {
-                let read = try await broker.send(.get, "/v1/micro_deposits/\(guid)", as: "alice")
-                status = (try read.json["micro_deposit"] as? [String: Any])?["status"] as? String ?? ""
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await waitUntilDeposited(broker, guid, as: "alice")
             let probe = try await broker.send(.put, "/v1/micro_deposits/\(guid)/verify", as: "bob", json: Self.rightAmounts)
             #expect(probe.status == .notFound)
             let read = try await broker.send(.get, "/v1/micro_deposits/\(guid)", as: "alice")

@@ -17,7 +17,7 @@ struct SandboxMicrodepositTests {
     }
 
     private func deposited(_ client: any TestClientProtocol, user: String, guid: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline, try await status(client, user: user, guid: guid) != "DEPOSITED" {
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -35,10 +35,9 @@ struct SandboxMicrodepositTests {
         return try #require((try created.json["micro_deposit"] as? [String: Any])?["guid"] as? String)
     }
 
-    @Test("INITIATED, then DEPOSITED after the delay; the right amounts verify it, in either order, at MX's verify route")
-    func verified() async throws {
-        // The deposits land after a second, so the early confirmation comes before them on a busy machine.
-        try await withSandbox(connectDelay: .seconds(1)) { client async throws in
+    @Test("before the deposits land there is nothing to confirm: INITIATED, and MX's verify route is a 409")
+    func confirmedTooEarly() async throws {
+        try await withSandbox(connectDelay: .seconds(60)) { client async throws in
             let user = try await client.createUser(id: "mic")
             let guid = try await create(client, user: user)
             #expect(guid.hasPrefix("MIC-"))
@@ -51,7 +50,15 @@ struct SandboxMicrodepositTests {
                 "/micro_deposits/\(guid)/verify",
                 #"{"micro_deposit":{"deposit_amount_1":0.07,"deposit_amount_2":0.11}}"#
             )
-            #expect(early.status == .conflict, "nothing to confirm before the deposits land")
+            #expect(early.status == .conflict)
+        }
+    }
+
+    @Test("DEPOSITED after the delay; the right amounts verify it, in either order, at MX's verify route")
+    func verified() async throws {
+        try await withSandbox { client async throws in
+            let user = try await client.createUser(id: "mic")
+            let guid = try await create(client, user: user)
             try await deposited(client, user: user, guid: guid)
             let verify = try await client.mx(
                 .put,

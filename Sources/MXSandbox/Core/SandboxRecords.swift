@@ -203,4 +203,6 @@ struct WidgetGrant: Sendable {
     let language: String
     /// The premium jobs each connection runs before it is reported connected, in order.
     var jobs: [SandboxJob.Kind] = []
+    /// The microdeposit whose flow the widget resumes, if one was named.
+    var currentMicrodepositGUID: String? = nil
 }

@@ -32,9 +32,7 @@ extension MXSandbox {
                 let user = try await user(context, version, byGUIDOnly: true)
                 let fields = try await decode(MicrodepositBody.self, from: request, context: context).micro_deposit
                 let microdeposit = try Self.microdeposit(from: fields, userGUID: user.guid, now: Date())
-                await state.addMicrodeposit(microdeposit)
-                webhooks.watch(microdepositGUID: microdeposit.guid, after: 0, asOf: microdeposit.createdAt)
-                if microdeposit.initiatedAt != nil { webhooks.watch(microdepositGUID: microdeposit.guid, after: delay) }
+                await add(microdeposit)
                 return .object([("micro_deposit", rendering(version).microdeposit(microdeposit))])
             }
         }
@@ -64,14 +62,17 @@ extension MXSandbox {
                 let guid = try context.parameters.require("micro_deposit")
                 guard await state.microdeposit(guid, ofUser: nil) != nil else { throw SandboxFailure(404, "Microdeposit not found.") }
                 let amounts = try await decode(MicrodepositVerifyBody.self, from: request, context: context).micro_deposit
-                let given = [amounts.deposit_amount_1, amounts.deposit_amount_2].map { Self.cents($0) }
-                let expected = [SandboxMicrodeposit.depositAmounts.0, SandboxMicrodeposit.depositAmounts.1]
-                let isRight = given.compactMap { $0 }.sorted() == expected.sorted()
-                let confirmed = try await state.confirmMicrodeposit(guid, isRight: isRight, now: Date(), delay: delay)
-                webhooks.watch(microdepositGUID: guid, after: 0)
+                let confirmed = try await confirm(guid, amounts: [amounts.deposit_amount_1, amounts.deposit_amount_2])
                 return .object([("micro_deposit", rendering(version).microdeposit(confirmed))])
             }
         }
+    }
+
+    /// Keeps a new (or newly completed) microdeposit and announces its status, then its deposits.
+    func add(_ microdeposit: SandboxMicrodeposit) async {
+        await state.addMicrodeposit(microdeposit)
+        webhooks.watch(microdepositGUID: microdeposit.guid, after: 0, asOf: microdeposit.initiatedAt ?? microdeposit.createdAt)
+        if microdeposit.initiatedAt != nil { webhooks.watch(microdepositGUID: microdeposit.guid, after: delay) }
     }
 
     private func microdeposit<Context: RequestContext>(_ context: Context, _ version: SandboxAPIVersion) async throws -> SandboxMicrodeposit {
@@ -82,6 +83,15 @@ extension MXSandbox {
         return found
     }
 
+    /// Records the user's confirmation of `amounts` (dollars) and announces the outcome.
+    func confirm(_ guid: String, amounts: [Double]) async throws(SandboxFailure) -> SandboxMicrodeposit {
+        let expected = [SandboxMicrodeposit.depositAmounts.0, SandboxMicrodeposit.depositAmounts.1]
+        let isRight = amounts.compactMap(Self.cents).sorted() == expected.sorted()
+        let confirmed = try await state.confirmMicrodeposit(guid, isRight: isRight, now: Date(), delay: delay)
+        webhooks.watch(microdepositGUID: guid, after: 0)
+        return confirmed
+    }
+
     /// Whole cents of a dollar amount from 0.01 to 0.99; `nil` for anything else.
     private static func cents(_ amount: Double) -> Int? {
         guard amount.isFinite, amount >= 0.005, amount < 0.995 else { return nil }
@@ -89,9 +99,13 @@ extension MXSandbox {
     }
 
     /// A microdeposit to create: with an account's numbers (`INITIATED`), or pre-initiated with
-    /// the user's names and email only (`PREINITIATED`).
-    private static func microdeposit(from fields: MicrodepositBody.Fields, userGUID: String, now: Date) throws(SandboxFailure) -> SandboxMicrodeposit
-    {
+    /// the user's names and email only (`PREINITIATED`); `guid` to complete a pre-initiated one.
+    static func microdeposit(
+        from fields: MicrodepositBody.Fields,
+        userGUID: String,
+        now: Date,
+        guid: String? = nil
+    ) throws(SandboxFailure) -> SandboxMicrodeposit {
         let numbered = fields.account_number != nil || fields.routing_number != nil || fields.account_type != nil
         if numbered {
             guard let number = fields.account_number, (4...17).contains(number.count), number.allSatisfy(\.isASCIIDigit) else {
@@ -115,7 +129,7 @@ extension MXSandbox {
             throw SandboxFailure(400, "Names and emails are at most 255 bytes.")
         }
         return SandboxMicrodeposit(
-            guid: SandboxState.newGUID("MIC"),
+            guid: guid ?? SandboxState.newGUID("MIC"),
             userGUID: userGUID,
             accountName: fields.account_name,
             accountNumber: fields.account_number,

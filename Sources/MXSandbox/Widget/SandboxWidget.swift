@@ -20,6 +20,7 @@ extension MXSandbox {
             let mode: String?
             let data_request: DataRequest?
             let include_identity: Bool?
+            let current_microdeposit_guid: String?
         }
         struct DataRequest: Decodable {
             let products: [String]?
@@ -68,6 +69,9 @@ extension MXSandbox {
         if let memberGUID = fields.current_member_guid, await state.member(memberGUID, ofUser: user.guid, byIDToo: false) == nil {
             throw SandboxFailure(404, "current_member_guid does not belong to this user.")
         }
+        if let guid = fields.current_microdeposit_guid, await state.microdeposit(guid, ofUser: user.guid) == nil {
+            throw SandboxFailure(404, "current_microdeposit_guid does not belong to this user.")
+        }
         let isMobile = fields.is_mobile_webview ?? false
         let grant = WidgetGrant(
             userGUID: user.guid,
@@ -80,7 +84,8 @@ extension MXSandbox {
             clientRedirectURL: fields.client_redirect_url,
             oauthReferralSource: fields.oauth_referral_source ?? (isMobile ? "APP" : "BROWSER"),
             language: Self.primaryLanguage(request.headers[.acceptLanguage]),
-            jobs: body.jobs
+            jobs: body.jobs,
+            currentMicrodepositGUID: fields.current_microdeposit_guid
         )
         let token = await state.grantWidget(grant)
         return .object([
@@ -140,6 +145,7 @@ extension MXSandbox {
                 let events = WidgetEventFactory(grant: grant, session: session)
                 return [
                     ("institution", institution.json(.v20250224)), ("credentials", .array(institution.credentials.map(\.json))),
+                    ("step", .string(Self.step(after: institution, grant: grant))),
                     (
                         "events",
                         .array([
@@ -150,7 +156,7 @@ extension MXSandbox {
                                     ("url", .string(institution.url)),
                                 ]
                             ),
-                            events.stepChange(from: "search", to: institution.isOAuth ? "oauth" : "enterCreds"),
+                            events.stepChange(from: "search", to: Self.step(after: institution, grant: grant)),
                         ])
                     ),
                 ]
@@ -318,6 +324,7 @@ extension MXSandbox {
     }
 
     private func initialStep(_ grant: WidgetGrant) async -> String {
+        if grant.currentMicrodepositGUID != nil { return "microdeposits" }
         if let guid = grant.currentMemberGUID, let member = await state.member(guid, ofUser: grant.userGUID, byIDToo: false) {
             let status = SandboxMemberStatus(member: member, now: Date(), delay: delay)
             return status.isChallenged ? "mfa" : status.connectionStatus == "CONNECTED" ? "connected" : "enterCreds"
@@ -332,6 +339,13 @@ extension MXSandbox {
         return member
     }
 
+    /// What selecting `institution` leads to: its sign-in, or — when the widget verifies and the
+    /// institution cannot — the microdeposit flow.
+    static func step(after institution: SandboxInstitution, grant: WidgetGrant) -> String {
+        if grant.jobs.contains(.verification), !institution.products.contains(.accountVerification) { return "microdeposits" }
+        return institution.isOAuth ? "oauth" : "enterCreds"
+    }
+
     private static func institution(_ code: Any?) throws -> SandboxInstitution {
         guard let code = code as? String, let institution = SandboxInstitution.named(code) else {
             throw SandboxFailure(400, "Choose one of the listed institutions.")
@@ -341,7 +355,7 @@ extension MXSandbox {
 
     /// Runs one session call: the session must exist; the body, when any, is a JSON object. The
     /// answer is JSON; a failure carries its message and any events the page must still emit.
-    private func widgetCall<Context: RequestContext>(
+    func widgetCall<Context: RequestContext>(
         _ request: Request,
         _ context: Context,
         _ handler: (String, WidgetGrant, [String: Any]) async throws -> [(String, SandboxJSON)]

@@ -13,6 +13,13 @@ struct SandboxWidgetPage {
             ("scheme", .string(grant.webviewURLScheme)), ("target_origin", .string(targetOrigin)), ("poll_ms", .int(Int64(pollMilliseconds))),
             ("initial_step", .string(initialStep)), ("current_member_guid", .string(grant.currentMemberGUID)),
             ("current_institution_code", .string(grant.currentInstitutionCode)),
+            ("current_microdeposit_guid", .string(grant.currentMicrodepositGUID)), ("verification", .bool(grant.jobs.contains(.verification))),
+            (
+                "microdeposit_hint",
+                .string(
+                    "In the sandbox the two deposits are always \(Self.dollars(SandboxMicrodeposit.depositAmounts.0)) and \(Self.dollars(SandboxMicrodeposit.depositAmounts.1))."
+                )
+            ),
             ("institutions", .array(SandboxInstitution.all.map { $0.json(.v20250224) })),
             ("initial_events", .array([WidgetEventFactory.load, events.make("mx/connect/loaded", [("initial_step", .string(initialStep))])])),
             (
@@ -33,6 +40,8 @@ struct SandboxWidgetPage {
             <script>\(Self.script)</script>
             """
     }
+
+    private static func dollars(_ cents: Int) -> String { String(format: "%d.%02d", cents / 100, cents % 100) }
 
     static let style = """
         :root{color-scheme:light;--ink:#1d2433;--muted:#5b6475;--line:#dfe3ea;--brand:#2c64e3;--bad:#b42318;--good:#067647}
@@ -120,6 +129,7 @@ struct SandboxWidgetPage {
           async function select(code) {
             try {
               const data = await call("POST", base + "/select", { institution_code: code });
+              if (data.step === "microdeposits") return microdepositNumbers(data.institution.name);
               if (data.credentials.length === 0) return oauth(data.institution);
               const fields = data.credentials.map((field) => el("label", {}, field.label,
                 el("input", { name: field.field_name, type: field.type === "PASSWORD" ? "password" : "text", autocomplete: "off", required: "" })));
@@ -186,13 +196,61 @@ struct SandboxWidgetPage {
             show(el("h1", {}, "Verify your identity"), form, el("p", { class: "hint" }, config.hint));
           }
 
+          function microdepositNumbers(name) {
+            const form = el("form", {},
+              el("label", {}, "Account number", el("input", { name: "account_number", inputmode: "numeric", autocomplete: "off", required: "" })),
+              el("label", {}, "Routing number", el("input", { name: "routing_number", inputmode: "numeric", autocomplete: "off", required: "" })),
+              el("label", {}, "Account type", el("select", { name: "account_type" }, el("option", {}, "CHECKING"), el("option", {}, "SAVINGS"))),
+              el("button", { type: "submit" }, "Send deposits"));
+            form.addEventListener("submit", async (event) => {
+              event.preventDefault();
+              try {
+                const data = await call("POST", base + "/micro_deposits", Object.fromEntries(new FormData(form)));
+                show(el("h1", {}, "Deposits on their way"),
+                  el("p", {}, "Two small deposits will arrive in this account. Come back to confirm their amounts."),
+                  el("p", { class: "hint", "data-microdeposit-guid": data.micro_deposit.guid }, config.microdeposit_hint),
+                  el("button", { onclick: () => call("POST", base + "/done").catch(() => {}) }, "Done"));
+              } catch (error) { fail(error.message, () => microdepositNumbers(name)); }
+            });
+            show(el("h1", {}, "Verify " + (name || "your account") + " with microdeposits"),
+              el("p", {}, "This bank cannot be verified instantly. Enter the account's numbers to receive two small deposits."), form);
+          }
+
+          async function microdepositStep(guid) {
+            try {
+              const microdeposit = (await call("GET", base + "/micro_deposits/" + guid)).micro_deposit;
+              if (microdeposit.status === "PREINITIATED") return microdepositNumbers();
+              if (microdeposit.status === "VERIFIED") return show(el("h1", { class: "ok" }, "Account verified"));
+              if (microdeposit.status === "DENIED") return fail("The amounts did not match; this account could not be verified.", () => search());
+              if (microdeposit.status !== "DEPOSITED") {
+                return show(el("h1", {}, "Deposits on their way"), el("p", {}, "Come back once the two deposits have arrived."));
+              }
+              const form = el("form", {},
+                el("label", {}, "First deposit", el("input", { name: "deposit_amount_1", inputmode: "decimal", placeholder: "0.00", required: "" })),
+                el("label", {}, "Second deposit", el("input", { name: "deposit_amount_2", inputmode: "decimal", placeholder: "0.00", required: "" })),
+                el("button", { type: "submit" }, "Verify"));
+              form.addEventListener("submit", async (event) => {
+                event.preventDefault();
+                try {
+                  const data = await call("POST", base + "/micro_deposits/" + guid + "/verify", Object.fromEntries(new FormData(form)));
+                  if (data.micro_deposit.status === "VERIFIED") show(el("h1", { class: "ok" }, "Account verified"),
+                    el("button", { onclick: () => call("POST", base + "/done").catch(() => {}) }, "Done"));
+                  else fail("The amounts did not match; this account could not be verified.", () => search());
+                } catch (error) { fail(error.message, () => microdepositStep(guid)); }
+              });
+              show(el("h1", {}, "Confirm the deposits"), el("p", {}, "Enter the two amounts deposited into account " + microdeposit.account_number + "."),
+                form, el("p", { class: "hint" }, config.microdeposit_hint));
+            } catch (error) { fail(error.message); }
+          }
+
           function connected() {
             show(el("h1", { class: "ok" }, "Connected"), el("p", {}, "Your accounts are connected."),
               el("button", { onclick: () => call("POST", base + "/done").catch(() => {}) }, "Done"));
           }
 
           emit(config.initial_events);
-          if (config.current_member_guid) poll(config.current_member_guid);
+          if (config.current_microdeposit_guid) microdepositStep(config.current_microdeposit_guid);
+          else if (config.current_member_guid) poll(config.current_member_guid);
           else if (config.current_institution_code) select(config.current_institution_code);
           else search();
         })();
