@@ -7,13 +7,19 @@ public enum MXMemberJob: String, Sendable, CaseIterable {
     case aggregate
     case verify
     case identify
+    case checkBalance = "check_balance"
+    case extendHistory = "extend_history"
+    case fetchStatements = "fetch_statements"
 
-    /// The product the job fetches, which the operator must have enabled.
+    /// The product the job fetches, which the operator must have enabled. MX sells balance
+    /// checks with account verification, as a fresh balance before a transfer.
     public var product: MXProduct {
         switch self {
         case .aggregate: .transactions
-        case .verify: .accountVerification
+        case .verify, .checkBalance: .accountVerification
         case .identify: .identityVerification
+        case .extendHistory: .transactionHistory
+        case .fetchStatements: .statements
         }
     }
 }

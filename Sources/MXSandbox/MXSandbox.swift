@@ -47,7 +47,10 @@ public struct MXSandbox: Sendable {
         addConnectRoutes(to: faulty, mountPath: mountPath)
         addAccountRoutes(to: faulty)
         addTransactionRoutes(to: faulty)
+        addJobRoutes(to: faulty)
         addVerificationRoutes(to: faulty)
+        addStatementRoutes(to: faulty)
+        addHoldingRoutes(to: faulty)
         addMicrodepositRoutes(to: faulty)
         addWidgetRoutes(to: group, mountPath: mountPath)
         addWidgetMicrodepositRoutes(to: group)
@@ -134,7 +137,7 @@ public struct MXSandbox: Sendable {
             }
             return .v20250224
         }
-        if request.headers[values: .accept].contains(where: { $0.contains("application/vnd.mx.api.v1+json") }) {
+        if request.headers[values: .accept].contains(where: { $0.contains("application/vnd.mx.api.v1+json") || $0.contains(pdfContentType) }) {
             return .v20111101
         }
         // MX's v20111101 document declares no version header for deletions, and MX's client

@@ -90,7 +90,11 @@ struct SandboxAPITests {
     func institutionShapes() async throws {
         try await withSandbox { client async throws in
             let current = try #require(try await client.mx(.get, "/institutions/mxbank").json["institution"] as? [String: Any])
-            #expect(current["supported_products"] as? [String] == ["account_verification", "identity_verification", "transactions"])
+            #expect(
+                current["supported_products"] as? [String] == [
+                    "account_verification", "identity_verification", "transactions", "transaction_history", "statements", "investments",
+                ]
+            )
             let basic = try #require(try await client.mx(.get, "/institutions/mx_credit_union").json["institution"] as? [String: Any])
             #expect(basic["supported_products"] as? [String] == ["transactions"])
             #expect(current["supports_account_verification"] == nil)
@@ -104,7 +108,15 @@ struct SandboxAPITests {
             #expect(older["supports_account_verification"] as? Bool == true)
             #expect(older["supports_account_identification"] as? Bool == true)
             for flag in ["supports_account_statement", "supports_transaction_history"] {
-                #expect(older[flag] as? Bool == false, "\(flag): MX Bank does not serve it")
+                #expect(older[flag] as? Bool == true, "\(flag): MX Bank serves it")
+            }
+            let basicOlder = try #require(
+                try await client.mx(.get, "/institutions/mx_credit_union", version: "v20111101").json["institution"] as? [String: Any]
+            )
+            for flag in [
+                "supports_account_verification", "supports_account_identification", "supports_account_statement", "supports_transaction_history",
+            ] {
+                #expect(basicOlder[flag] as? Bool == false, "\(flag): MX Credit Union does not serve it")
             }
             #expect(try await client.mx(.get, "/institutions/\(guid)", version: "v20111101").status == .notFound)
 

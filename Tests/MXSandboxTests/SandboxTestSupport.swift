@@ -48,6 +48,26 @@ extension TestClientProtocol {
         try await execute(uri: uri, method: method, headers: mxHeaders(version), body: json.map { ByteBuffer(string: $0) }) { $0 }
     }
 
+    /// A user with a connected member at `institution`, done aggregating.
+    func connectedMember(id: String = "verifier", institution: String = "mxbank") async throws -> (user: String, member: String) {
+        let user = try await createUser(id: id)
+        let member = try await createMember(user: user, institution: institution)
+        #expect(try await settledStatus(user: user, member: member) == "CONNECTED")
+        try await waitUntilIdle(user: user, member: member)
+        return (user, member)
+    }
+
+    /// Waits until the member is connected and no job runs on it.
+    func waitUntilIdle(user: String, member: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let view = try await mx(.get, "/users/\(user)/members/\(member)").json["member"] as? [String: Any]
+            if view?["is_being_aggregated"] as? Bool == false, view?["connection_status"] as? String == "CONNECTED" { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("member stayed busy")
+    }
+
     /// Creates a user with `id` and returns its guid.
     func createUser(id: String) async throws -> String {
         let response = try await mx(.post, "/users", #"{"user":{"id":"\#(id)"}}"#)

@@ -9,30 +9,11 @@ import Testing
 
 @Suite("Sandbox: verification and identification")
 struct SandboxVerificationTests {
-    /// A user with a connected member at `institution`, done aggregating.
-    private func connected(_ client: any TestClientProtocol, institution: String = "mxbank") async throws -> (user: String, member: String) {
-        let user = try await client.createUser(id: "verifier")
-        let member = try await client.createMember(user: user, institution: institution)
-        #expect(try await client.settledStatus(user: user, member: member) == "CONNECTED")
-        try await waitUntilIdle(client, user: user, member: member)
-        return (user, member)
-    }
-
-    private func waitUntilIdle(_ client: any TestClientProtocol, user: String, member: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            let view = try await client.mx(.get, "/users/\(user)/members/\(member)").json["member"] as? [String: Any]
-            if view?["is_being_aggregated"] as? Bool == false, view?["connection_status"] as? String == "CONNECTED" { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("member stayed busy")
-    }
-
     @Test("verify answers 200 and identify 202 with the member, as MX's documents say; numbers and owners arrive when each job is done")
     func jobsThenData() async throws {
         // Each job runs a second, so the calls made while one runs find it running even on a busy machine.
         try await withSandbox(connectDelay: .seconds(1)) { client async throws in
-            let (user, member) = try await connected(client)
+            let (user, member) = try await client.connectedMember()
             let before = try await client.mx(.get, "/users/\(user)/members/\(member)/account_numbers").json
             #expect((before["account_numbers"] as? [Any])?.isEmpty == true, "no numbers before a verification")
 
@@ -42,7 +23,7 @@ struct SandboxVerificationTests {
             #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/verify").status == .ok, "the same job running is not a conflict")
             #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/identify").status == .conflict, "another job running is MX's 409")
             #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/aggregate").status == .conflict)
-            try await waitUntilIdle(client, user: user, member: member)
+            try await client.waitUntilIdle(user: user, member: member)
 
             let numbers = try #require(
                 try await client.mx(.get, "/users/\(user)/members/\(member)/account_numbers").json["account_numbers"] as? [[String: Any]]
@@ -67,7 +48,7 @@ struct SandboxVerificationTests {
 
             #expect((try await client.mx(.get, "/users/\(user)/members/\(member)/account_owners").json["account_owners"] as? [Any])?.isEmpty == true)
             #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/identify").status == .accepted)
-            try await waitUntilIdle(client, user: user, member: member)
+            try await client.waitUntilIdle(user: user, member: member)
             let owners = try #require(
                 try await client.mx(.get, "/users/\(user)/members/\(member)/account_owners").json["account_owners"] as? [[String: Any]]
             )
@@ -81,7 +62,7 @@ struct SandboxVerificationTests {
     @Test("an institution that offers no verification answers MX's 400 to verify and identify")
     func unsupported() async throws {
         try await withSandbox { client async throws in
-            let (user, member) = try await connected(client, institution: "mx_credit_union")
+            let (user, member) = try await client.connectedMember(institution: "mx_credit_union")
             #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/verify").status == .badRequest)
             #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/identify", version: "v20111101").status == .badRequest)
         }
@@ -93,7 +74,7 @@ struct SandboxVerificationTests {
             let user = try await client.createUser(id: "mfa")
             let member = try await client.createMember(user: user, institution: "mxbank_mfa")
             #expect(try await client.answerChallenges(user: user, member: member).status == .accepted)
-            try await waitUntilIdle(client, user: user, member: member)
+            try await client.waitUntilIdle(user: user, member: member)
             let numbersPath = "/users/\(user)/members/\(member)/account_numbers"
 
             #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/verify").status == .ok)
@@ -103,7 +84,7 @@ struct SandboxVerificationTests {
 
             #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/verify").status == .ok, "a rejected job may be started again")
             #expect(try await client.answerChallenges(user: user, member: member).status == .accepted)
-            try await waitUntilIdle(client, user: user, member: member)
+            try await client.waitUntilIdle(user: user, member: member)
             #expect((try await client.mx(.get, numbersPath).json["account_numbers"] as? [Any])?.isEmpty == false)
         }
     }

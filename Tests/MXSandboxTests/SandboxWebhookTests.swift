@@ -153,6 +153,33 @@ struct SandboxWebhookTests {
         }
     }
 
+    @Test("balance checks, history extensions and statement fetches send BALANCE, HISTORY and STATEMENT with MX's counts")
+    func dataProductWebhooks() async throws {
+        let recorder = WebhookRecorder(statuses: [204])
+        try await withWebhookSandbox(recorder) { client async throws in
+            let (user, member) = try await client.connectedMember(id: "products")
+            for (job, type) in [("check_balance", "BALANCE"), ("extend_history", "HISTORY"), ("fetch_statements", "STATEMENT")] {
+                #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/\(job)").status == .accepted)
+                try await waitUntil { !recorder.deliveries(ofType: type).isEmpty }
+                let delivery = try #require(recorder.deliveries(ofType: type).first, "\(type) arrives")
+                #expect(delivery.body["action"] as? String == "member_data_updated")
+                #expect(delivery.body["member_guid"] as? String == member)
+                #expect(delivery.body["user_guid"] as? String == user)
+                #expect(delivery.body["completed_at"] is Int && delivery.body["completed_on"] is String)
+                try await client.waitUntilIdle(user: user, member: member)
+            }
+            #expect((recorder.deliveries(ofType: "HISTORY").first?.body["transactions_created_count"] as? Int ?? 0) > 1000)
+            let statements = try #require(
+                try await client.mx(.get, "/users/\(user)/members/\(member)/statements?records_per_page=1000").json["statements"] as? [Any]
+            )
+            #expect(recorder.deliveries(ofType: "STATEMENT").first?.body["statements_created_count"] as? Int == statements.count)
+
+            #expect(try await client.mx(.post, "/users/\(user)/members/\(member)/extend_history").status == .accepted)
+            try await waitUntil { recorder.deliveries(ofType: "HISTORY").count == 2 }
+            #expect(recorder.deliveries(ofType: "HISTORY").last?.body["transactions_created_count"] as? Int == 0, "a second extension adds nothing")
+        }
+    }
+
     @Test("a microdeposit announces each status with MX's resource webhook: created, then updated")
     func microdepositWebhooks() async throws {
         let recorder = WebhookRecorder(statuses: [204])

@@ -23,6 +23,7 @@ public enum ErrorCode: String, CaseIterable, Sendable, Encodable {
     case invalidRecordsPerPage = "invalid_records_per_page"
     case invalidDate = "invalid_date"
     case invalidDateRange = "invalid_date_range"
+    case invalidIncludes = "invalid_includes"
     case invalidWidgetEvent = "invalid_widget_event"
     case invalidBatch = "invalid_batch"
     case invalidLastEventID = "invalid_last_event_id"

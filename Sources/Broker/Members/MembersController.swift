@@ -8,7 +8,8 @@ import MXPlatform
 import NIOCore
 
 /// The caller's members: listed from the store (refreshed from MX when stale), refreshed,
-/// disconnected, and MX's jobs started on them (aggregation, verification, identification);
+/// disconnected, and MX's jobs started on them (aggregation, verification, identification,
+/// balance checks, extended history, statements);
 /// and `DELETE /v1/me`, which erases the caller.
 struct MembersController {
     let provisioner: UserProvisioner
@@ -101,7 +102,7 @@ struct MembersController {
             answer = try await mx.startJob(job, userGUID: user.mxUserGUID, memberGUID: guid)
         } catch let error as MXError where error.kind == .conflict {
             throw BrokerError(.conflict, .jobConflict, "Another job is running on this member; try again when it has finished.")
-        } catch let error as MXError where error.httpStatus == 400 && job.product != .transactions {
+        } catch let error as MXError where error.httpStatus == 400 && job != .aggregate {
             throw BrokerError.badRequest(.productNotSupported, "This member's institution does not offer \(job.product.rawValue).")
         }
         let member = try await sync.apply(answer, mxUserGUID: user.mxUserGUID)
@@ -200,6 +201,9 @@ private struct JobAnswer: Encodable {
             case .aggregate: "aggregation"
             case .verify: "verification"
             case .identify: "identification"
+            case .checkBalance: "balance_check"
+            case .extendHistory: "history_extension"
+            case .fetchStatements: "statement_fetch"
             }
         try container.encode(state, forKey: Key(stringValue: name))
         try container.encode(member, forKey: Key(stringValue: "member"))

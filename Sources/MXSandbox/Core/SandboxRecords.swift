@@ -48,6 +48,8 @@ struct SandboxMember: Codable, Sendable {
     var job: SandboxJob?
     /// When each kind of premium job before the latest last succeeded, by ``SandboxJob/Kind``.
     var succeededJobs: [SandboxJob.Kind: Date]?
+    /// How many balance checks before the latest job succeeded; each moves the balances.
+    var balanceChecks: Int?
 
     /// The day (since 1970, UTC) the member was created; its history ends there.
     var createdDay: Int { SandboxClock.day(of: createdAt) }
@@ -60,17 +62,23 @@ struct SandboxJob: Codable, Sendable {
     enum Kind: String, Codable, Sendable, CodingKeyRepresentable {
         case verification
         case identification
+        case balanceCheck
+        case historyExtension
+        case statementFetch
 
-        /// The institution product the job needs.
+        /// The institution product the job needs; MX sells balance checks with verification.
         var product: SandboxProduct {
             switch self {
-            case .verification: .accountVerification
+            case .verification, .balanceCheck: .accountVerification
             case .identification: .identityVerification
+            case .historyExtension: .transactionHistory
+            case .statementFetch: .statements
             }
         }
 
-        /// Whether a multi-factor institution asks its questions again for this job.
-        var asksForMFA: Bool { self == .verification }
+        /// Whether a multi-factor institution asks its questions again for this job (MX notes
+        /// that extended history may ask).
+        var asksForMFA: Bool { self == .verification || self == .historyExtension }
     }
 
     let kind: Kind
@@ -116,6 +124,7 @@ struct SandboxMemberStatus: Sendable {
     let jobProgress: SandboxJob.Progress?
     private let job: SandboxJob?
     private let succeededJobs: [SandboxJob.Kind: Date]
+    private let balanceChecksBefore: Int
 
     /// Whether the member has connected at least once, so its accounts exist.
     var hasData: Bool { successfullyAggregatedAt != nil }
@@ -139,12 +148,32 @@ struct SandboxMemberStatus: Sendable {
         jobProgress = progress
         job = member.job
         succeededJobs = member.succeededJobs ?? [:]
+        balanceChecksBefore = member.balanceChecks ?? 0
     }
 
     /// When a job of `kind` last succeeded on the member, if one has.
     func lastSuccess(of kind: SandboxJob.Kind) -> Date? {
         if job?.kind == kind, case .succeeded(let at) = jobProgress { return at }
         return succeededJobs[kind]
+    }
+
+    /// When a job of `kind` succeeded before the latest job, if one did: a job repeated adds
+    /// nothing new (no history, no statements).
+    func successBeforeLatest(of kind: SandboxJob.Kind) -> Date? {
+        succeededJobs[kind]
+    }
+
+    /// What the member's data looks like now: balances moved by each completed balance check,
+    /// and two years of history once an extension has completed.
+    var ledgerView: SandboxLedger.View {
+        var checks = balanceChecksBefore
+        if job?.kind == .balanceCheck, case .succeeded = jobProgress { checks += 1 }
+        let extendedAt = lastSuccess(of: .historyExtension)
+        return SandboxLedger.View(
+            balanceChecks: checks,
+            historyDays: extendedAt == nil ? SandboxLedger.historyDays : SandboxLedger.extendedHistoryDays,
+            historyExtendedAt: extendedAt
+        )
     }
 
     /// A job on a member, as MX tells them apart to answer 202 for the same and 409 for another.

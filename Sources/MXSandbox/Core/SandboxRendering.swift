@@ -68,11 +68,14 @@ struct SandboxRendering: Sendable {
         return .object(fields)
     }
 
-    func transaction(_ transaction: SandboxTransaction, user: SandboxUser?) -> SandboxJSON {
+    /// MX's `TransactionResponse`, with the enhancements `includes` names (`classifications`,
+    /// `geolocations`, `merchants`, `repeating_transactions`) as `TransactionIncludesResponse`.
+    func transaction(_ transaction: SandboxTransaction, user: SandboxUser?, includes: Set<String> = []) -> SandboxJSON {
         let at = SandboxClock.isoText(Date(timeIntervalSince1970: Double(transaction.timestamp)))
         let created = SandboxClock.isoText(transaction.account.member.createdAt)
+        let updated = SandboxClock.isoText(transaction.updatedAt)
         let isIncome = transaction.topLevelCategory == "Income"
-        return .object([
+        let fields: [(String, SandboxJSON)] = [
             ("account_guid", .string(transaction.account.guid)), ("account_id", .null),
             ("amount", .money(cents: transaction.amountCents)), ("category", .string(transaction.category)),
             ("category_guid", .string(SandboxLedger.stableGUID(prefix: "CAT", parts: [transaction.category]))),
@@ -90,9 +93,66 @@ struct SandboxRendering: Sendable {
             ("posted_at", transaction.isPending ? .null : .string(at)),
             ("status", .string(transaction.isPending ? "PENDING" : "POSTED")),
             ("top_level_category", .string(transaction.topLevelCategory)), ("transacted_at", .string(at)),
-            ("type", .string(transaction.isCredit ? "CREDIT" : "DEBIT")), ("updated_at", .string(created)),
+            ("type", .string(transaction.isCredit ? "CREDIT" : "DEBIT")), ("updated_at", .string(updated)),
             ("user_guid", .string(transaction.account.member.userGUID)), ("user_id", .string(user?.id)),
-        ])
+        ]
+        return .object(fields + enhancements(of: transaction, includes: includes))
+    }
+
+    private func enhancements(of transaction: SandboxTransaction, includes: Set<String>) -> [(String, SandboxJSON)] {
+        let merchant = transaction.description
+        var fields: [(String, SandboxJSON)] = []
+        if includes.contains("classifications") {
+            let parent = transaction.isCredit ? (transaction.category == "Paycheck" ? "Payroll" : "Income") : "Spend"
+            fields.append(
+                (
+                    "classification",
+                    .object([("parent_class", .string(parent)), ("guid", .string(SandboxLedger.stableGUID(prefix: "CLS", parts: [parent])))])
+                )
+            )
+        }
+        if includes.contains("geolocations") {
+            fields.append(
+                (
+                    "geolocation",
+                    .object([("country", .string("US")), ("state", .string("UT")), ("city", .string("Lehi")), ("postal code", .string("84043"))])
+                )
+            )
+        }
+        if includes.contains("merchants") {
+            let slug = merchant.lowercased().filter { $0.isLetter || $0.isNumber }
+            fields.append(
+                (
+                    "merchant",
+                    .object([
+                        ("name", .string(merchant)), ("guid", .string(SandboxLedger.stableGUID(prefix: "MCH", parts: [merchant]))),
+                        ("logo_url", .string("https://content.mx.com/logos/merchants/\(slug).png")),
+                        ("website_url", .string("https://\(slug).example")),
+                    ])
+                )
+            )
+        }
+        if includes.contains("repeating_transactions") {
+            let type: String? =
+                switch transaction.category {
+                case "Paycheck", "Interest Income": "INCOME"
+                case "Utilities", "Mortgage & Rent": "BILL"
+                case "Television": "SUBSCRIPTION"
+                default: nil
+                }
+            fields.append(
+                (
+                    "repeating_transaction",
+                    type.map { type in
+                        .object([
+                            ("repeating_transaction_type", .string(type)), ("recurrence_type", .string("EVERY_OTHER_WEEK")),
+                            ("guid", .string(SandboxLedger.stableGUID(prefix: "RPT", parts: [transaction.account.guid, merchant]))),
+                        ])
+                    } ?? .null
+                )
+            )
+        }
+        return fields
     }
 
     /// MX's `AccountNumberResponse` (the same in both versions).

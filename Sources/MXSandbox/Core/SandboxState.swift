@@ -204,6 +204,7 @@ actor SandboxState {
         }
         if let previous = member.job, case .succeeded(let at) = status.jobProgress {
             member.succeededJobs = (member.succeededJobs ?? [:]).merging([previous.kind: at]) { _, latest in latest }
+            if previous.kind == .balanceCheck { member.balanceChecks = (member.balanceChecks ?? 0) + 1 }
         }
         member.job = SandboxJob(kind: kind, startedAt: now)
         members[guid] = member

@@ -30,9 +30,11 @@ extension MXSandbox {
         await state.members(ofUser: user.guid).flatMap(accounts(of:))
     }
 
-    /// A member's accounts, once its first aggregation has succeeded.
+    /// A member's accounts as its completed jobs left them, once its first aggregation has
+    /// succeeded.
     func accounts(of member: SandboxMember) -> [SandboxAccount] {
-        SandboxMemberStatus(member: member, now: Date(), delay: delay).hasData ? SandboxLedger.accounts(of: member) : []
+        let status = SandboxMemberStatus(member: member, now: Date(), delay: delay)
+        return status.hasData ? SandboxLedger.accounts(of: member, view: status.ledgerView) : []
     }
 
     func account<Context: RequestContext>(_ context: Context, of user: SandboxUser) async throws -> SandboxAccount {

@@ -12,6 +12,39 @@ struct SandboxAccount: Sendable {
     let creditLimitCents: Int64?
     let accountNumberLast4: String
     let apr: Int64?
+    /// How many days of transactions the account has, ending on the member's creation day.
+    let historyDays: Int
+    /// When the transactions beyond the first aggregation's window were added, if they were.
+    let historyExtendedAt: Date?
+
+    /// Whether the account holds securities (a brokerage or retirement account).
+    var isInvestment: Bool { type == "INVESTMENT" }
+
+    /// Whether a credit adds to the balance (an asset), rather than paying a debt down.
+    var isAsset: Bool { type != "CREDIT_CARD" && type != "MORTGAGE" }
+
+    /// What `transaction` did to the balance.
+    func change(by transaction: SandboxTransaction) -> Int64 {
+        transaction.isCredit == isAsset ? transaction.amountCents : -transaction.amountCents
+    }
+
+    /// The account with all the history its bank keeps, as its statements show it.
+    var withFullHistory: SandboxAccount {
+        SandboxAccount(
+            guid: guid,
+            member: member,
+            name: name,
+            type: type,
+            subtype: subtype,
+            balanceCents: balanceCents,
+            availableBalanceCents: availableBalanceCents,
+            creditLimitCents: creditLimitCents,
+            accountNumberLast4: accountNumberLast4,
+            apr: apr,
+            historyDays: SandboxLedger.extendedHistoryDays,
+            historyExtendedAt: historyExtendedAt
+        )
+    }
 }
 
 /// A simulated transaction.
@@ -26,6 +59,13 @@ struct SandboxTransaction: Sendable {
     let description: String
     let category: String
     let topLevelCategory: String
+    /// When MX last changed the transaction: the first aggregation, or the history extension
+    /// that added it.
+    let updatedAt: Date
+
+    /// Whether the transaction lies beyond the first aggregation's window, so only an extended
+    /// history has it.
+    var isFromExtendedHistory: Bool { day <= account.member.createdDay - SandboxLedger.historyDays }
 
     /// Noon UTC of the transaction's day, as a unix timestamp.
     var timestamp: Int64 { Int64(day) * 86_400 + 43_200 }
@@ -34,11 +74,20 @@ struct SandboxTransaction: Sendable {
 /// Generates each member's accounts and transactions, the same every time for the same member.
 ///
 /// Data is seeded by the member guid and anchored at the day the member was created: accounts of
-/// several types and 120 days of transactions ending on that day (the last two still pending).
+/// several types and 120 days of transactions ending on that day (the last two still pending),
+/// 730 once the history is extended. Each balance check moves the balances a little.
 enum SandboxLedger {
     static let historyDays = 120
+    static let extendedHistoryDays = 730
 
-    static func accounts(of member: SandboxMember) -> [SandboxAccount] {
+    /// What the member's completed jobs have done to its data.
+    struct View: Sendable {
+        var balanceChecks = 0
+        var historyDays = SandboxLedger.historyDays
+        var historyExtendedAt: Date? = nil
+    }
+
+    static func accounts(of member: SandboxMember, view: View = View()) -> [SandboxAccount] {
         var random = SeededRandom(seed: member.guid)
         var templates: [(String, String, String?)] = [
             ("Checking", "CHECKING", nil),
@@ -51,9 +100,13 @@ enum SandboxLedger {
         if random.next(below: 2) == 0 {
             templates.append(("Retirement", "INVESTMENT", "PLAN_401_K"))
         }
+        if member.institution?.products.contains(.investments) == true {
+            templates.append(("Brokerage", "INVESTMENT", "BROKERAGE"))
+        }
         return templates.enumerated().map { index, template in
             let (name, type, subtype) = template
-            let balance: Int64 =
+            let guid = stableGUID(prefix: "ACT", parts: [member.guid, String(index)])
+            let openingBalance: Int64 =
                 switch type {
                 case "CHECKING": 150_000 + Int64(random.next(below: 600_000))
                 case "SAVINGS": 500_000 + Int64(random.next(below: 3_000_000))
@@ -61,9 +114,10 @@ enum SandboxLedger {
                 case "MORTGAGE": 18_000_000 + Int64(random.next(below: 20_000_000))
                 default: 4_000_000 + Int64(random.next(below: 9_000_000))
                 }
+            let balance = openingBalance + balanceMovement(accountGUID: guid, checks: view.balanceChecks)
             let creditLimit: Int64? = type == "CREDIT_CARD" ? 1_000_000 : nil
             return SandboxAccount(
-                guid: stableGUID(prefix: "ACT", parts: [member.guid, String(index)]),
+                guid: guid,
                 member: member,
                 name: "\(institutionName(member)) \(name)",
                 type: type,
@@ -72,8 +126,19 @@ enum SandboxLedger {
                 availableBalanceCents: type == "CHECKING" || type == "SAVINGS" ? balance : creditLimit.map { $0 - balance },
                 creditLimitCents: creditLimit,
                 accountNumberLast4: String(1000 + random.next(below: 9000)),
-                apr: type == "CREDIT_CARD" ? 2199 : nil
+                apr: type == "CREDIT_CARD" ? 2199 : nil,
+                historyDays: view.historyDays,
+                historyExtendedAt: view.historyExtendedAt
             )
+        }
+    }
+
+    /// How far `checks` balance checks have moved an account's balance: up to $50 either way
+    /// each, the same every time.
+    private static func balanceMovement(accountGUID: String, checks: Int) -> Int64 {
+        (0..<checks).reduce(0) { total, check in
+            var random = SeededRandom(seed: "\(accountGUID)|balance|\(check)")
+            return total + Int64(random.next(below: 10_001)) - 5_000
         }
     }
 
@@ -81,7 +146,7 @@ enum SandboxLedger {
         var random = SeededRandom(seed: account.guid)
         let lastDay = account.member.createdDay
         var result: [SandboxTransaction] = []
-        for offset in 0..<historyDays {
+        for offset in 0..<account.historyDays {
             let day = lastDay - offset
             for (index, entry) in entries(for: account.type, day: day, random: &random).enumerated() {
                 result.append(
@@ -94,7 +159,8 @@ enum SandboxLedger {
                         isPending: offset < 2,
                         description: entry.merchant.name,
                         category: entry.merchant.category,
-                        topLevelCategory: entry.merchant.topLevelCategory
+                        topLevelCategory: entry.merchant.topLevelCategory,
+                        updatedAt: offset < historyDays ? account.member.createdAt : account.historyExtendedAt ?? account.member.createdAt
                     )
                 )
             }

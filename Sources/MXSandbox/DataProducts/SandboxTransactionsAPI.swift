@@ -29,7 +29,9 @@ extension MXSandbox {
     }
 
     /// Filters by `from_date` / `to_date` (`YYYY-MM-DD` in v20111101, unix timestamps in
-    /// v20250224; defaults 120 days back and 5 days ahead), newest first, then pages.
+    /// v20250224; defaults 120 days back and 5 days ahead) and by `from_updated_at` /
+    /// `to_updated_at` (the same formats), newest first, then pages; `includes` adds MX's
+    /// enhancements it names.
     func transactionList(_ all: [SandboxTransaction], user: SandboxUser, request: Request, version: SandboxAPIVersion) throws -> SandboxJSON {
         let query = request.uri.queryParameters
         let now = Int64(Date().timeIntervalSince1970)
@@ -46,10 +48,18 @@ extension MXSandbox {
         }
         let from = try bound("from_date", default: now - 120 * 86_400, endOfDay: false)
         let to = try bound("to_date", default: now + 5 * 86_400, endOfDay: true)
-        let matching = all.filter { $0.timestamp >= from && $0.timestamp <= to }
-            .sorted { ($0.day, $0.guid) > ($1.day, $1.guid) }
+        let updatedFrom = try bound("from_updated_at", default: .min, endOfDay: false)
+        let updatedTo = try bound("to_updated_at", default: .max, endOfDay: true)
+        let matching = all.filter { transaction in
+            let updated = Int64(transaction.updatedAt.timeIntervalSince1970)
+            return transaction.timestamp >= from && transaction.timestamp <= to && updated >= updatedFrom && updated <= updatedTo
+        }
+        .sorted { ($0.day, $0.guid) > ($1.day, $1.guid) }
         let page = SandboxPage(page: query.get("page"), recordsPerPage: query.get("records_per_page"), maximum: 1000).slice(matching)
         let render = rendering(version)
-        return .object([("transactions", .array(page.items.map { render.transaction($0, user: user) })), ("pagination", page.pagination)])
+        let includes = Set((query.get("includes") ?? "").split(separator: ",").map(String.init))
+        return .object([
+            ("transactions", .array(page.items.map { render.transaction($0, user: user, includes: includes) })), ("pagination", page.pagination),
+        ])
     }
 }

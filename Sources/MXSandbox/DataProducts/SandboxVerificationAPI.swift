@@ -2,21 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Instant account verification and account-owner identification: MX's `verify` and `identify`
-/// jobs on a member, then the account numbers and owners they fetched.
+/// The account numbers and owners that MX's `verify` and `identify` jobs fetched.
 extension MXSandbox {
     func addVerificationRoutes<Context: RequestContext>(to group: RouterGroup<Context>) {
-        // MX's documents answer a verification with 200 and an identification with 202.
-        group.post("users/:user/members/:member/verify") { request, context in
-            try await apiStatus(request, context, status: 200) { version in
-                try await startJob(.verification, context: context, version: version)
-            }
-        }
-        group.post("users/:user/members/:member/identify") { request, context in
-            try await apiStatus(request, context, status: 202) { version in
-                try await startJob(.identification, context: context, version: version)
-            }
-        }
         group.get("users/:user/members/:member/account_numbers") { request, context in
             try await api(request, context) { version in
                 let (_, member) = try await member(context, version, byGUIDOnly: true)
@@ -48,15 +36,7 @@ extension MXSandbox {
         }
     }
 
-    private func startJob<Context: RequestContext>(_ kind: SandboxJob.Kind, context: Context, version: SandboxAPIVersion) async throws -> SandboxJSON
-    {
-        let (user, found) = try await member(context, version)
-        let (member, alreadyRunning) = try await state.startJob(kind, on: found.guid, now: Date(), delay: delay)
-        if !alreadyRunning { webhooks.watch(memberGUID: member.guid, after: delay) }
-        return .object([("member", rendering(version).member(member, user: user))])
-    }
-
-    private func hasSucceeded(_ kind: SandboxJob.Kind, on member: SandboxMember) -> Bool {
+    func hasSucceeded(_ kind: SandboxJob.Kind, on member: SandboxMember) -> Bool {
         SandboxMemberStatus(member: member, now: Date(), delay: delay).lastSuccess(of: kind) != nil
     }
 

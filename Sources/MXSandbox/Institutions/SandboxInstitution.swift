@@ -52,7 +52,9 @@ struct SandboxInstitution: Sendable {
     static let validPassword = "password"
 
     /// What the banks that connect offer: every product the sandbox serves.
-    private static let fullService: Set<SandboxProduct> = [.transactions, .accountVerification, .identityVerification]
+    private static let fullService: Set<SandboxProduct> = [
+        .transactions, .accountVerification, .identityVerification, .transactionHistory, .statements, .investments,
+    ]
 
     static let all: [SandboxInstitution] = [
         SandboxInstitution(

@@ -6,7 +6,7 @@ import NIOHTTP1
 
 /// Sends MX-shaped webhooks when a sandbox member's state calls for one, as MX does: a data
 /// webhook (`AGGREGATION`, and to v20250224 integrations `initial_data_ready` after the first) when an aggregation
-/// completes, `VERIFICATION` when a verification succeeds, `CONNECTION_STATUS` when the
+/// completes, `VERIFICATION`, `BALANCE`, `HISTORY` or `STATEMENT` when such a job succeeds, `CONNECTION_STATUS` when the
 /// member lands in a status the user must act on, and a microdeposit's resource webhook at
 /// each of its statuses.
 ///
@@ -99,10 +99,8 @@ actor SandboxWebhooks {
             if isFirst, configuration.webhookAPIVersion == .v20250224 {
                 payloads.append(("initial_data_ready|\(member.guid)", initialDataReady(member)))
             }
-            if let job = member.job, job.kind == .verification, case .succeeded(let at) = status.jobProgress {
-                payloads.append(
-                    ("VERIFICATION|\(member.guid)|\(job.startedAt.timeIntervalSince1970)", verification(member, user: user, completedAt: at))
-                )
+            if let job = member.job, case .succeeded(let at) = status.jobProgress, let payload = completion(of: job, member, user, status, at: at) {
+                payloads.append(("\(payload.type)|\(member.guid)|\(job.startedAt.timeIntervalSince1970)", payload.body))
             }
         } else if Self.announcedStatuses.contains(status.connectionStatus) {
             let episode = [member.challengeAnswer?.answeredAt, member.job?.startedAt, member.job?.challengeAnswer?.answeredAt]
@@ -162,17 +160,55 @@ actor SandboxWebhooks {
         ])
     }
 
-    /// The accounts a verification fetched numbers for.
-    private func verification(_ member: SandboxMember, user: SandboxUser, completedAt: Date) -> SandboxJSON {
+    /// The member-data webhook that announces a completed premium job, as MX's documents shape
+    /// each: `VERIFICATION` with the verified accounts, `BALANCE`, `HISTORY` with the
+    /// transactions it added, `STATEMENT` with the statements it found. Identification has none.
+    private func completion(
+        of job: SandboxJob,
+        _ member: SandboxMember,
+        _ user: SandboxUser,
+        _ status: SandboxMemberStatus,
+        at completedAt: Date
+    ) -> (type: String, body: SandboxJSON)? {
         let stamp = Int64(completedAt.timeIntervalSince1970)
-        let verified = SandboxLedger.accounts(of: member).filter { SandboxAccountDetails.numbers(of: $0) != nil }
-        return .object([
-            ("type", .string("VERIFICATION")), ("accounts", .array(verified.map { .string($0.guid) })),
-            ("action", .string("member_data_updated")), ("user_guid", .string(member.userGUID)), ("user_id", .string(user.id)),
-            ("member_guid", .string(member.guid)),
-            ("job_guid", .string(SandboxLedger.stableGUID(prefix: "JOB", parts: [member.guid, "verification", String(stamp)]))),
-            ("completed_at", .int(stamp)), ("completed_on", .string(SandboxClock.dateText(day: SandboxClock.day(of: completedAt)))),
-        ])
+        let common: [(String, SandboxJSON)] = [
+            ("action", .string("member_data_updated")), ("completed_at", .int(stamp)),
+            ("completed_on", .string(SandboxClock.dateText(day: SandboxClock.day(of: completedAt)))), ("member_guid", .string(member.guid)),
+            ("user_guid", .string(member.userGUID)),
+        ]
+        let accounts = SandboxLedger.accounts(of: member, view: status.ledgerView)
+        switch job.kind {
+        case .identification:
+            return nil
+        case .verification:
+            let verified = accounts.filter { SandboxAccountDetails.numbers(of: $0) != nil }
+            let jobGUID = SandboxLedger.stableGUID(prefix: "JOB", parts: [member.guid, "verification", String(stamp)])
+            return (
+                "VERIFICATION",
+                .object(
+                    [("type", .string("VERIFICATION")), ("accounts", .array(verified.map { .string($0.guid) }))] + common + [
+                        ("job_guid", .string(jobGUID)), ("user_id", .string(user.id)),
+                    ]
+                )
+            )
+        case .balanceCheck:
+            return ("BALANCE", .object([("type", .string("BALANCE"))] + common))
+        case .historyExtension:
+            let isFirst = status.successBeforeLatest(of: .historyExtension) == nil
+            let added = isFirst ? accounts.reduce(0) { $0 + SandboxLedger.transactions(of: $1).filter(\.isFromExtendedHistory).count } : 0
+            return (
+                "HISTORY",
+                .object(
+                    [("type", .string("HISTORY"))] + common + [
+                        ("transactions_created_count", .int(Int64(added))), ("transactions_updated_count", .int(0)),
+                    ]
+                )
+            )
+        case .statementFetch:
+            let isFirst = status.successBeforeLatest(of: .statementFetch) == nil
+            let found = isFirst ? accounts.count * SandboxStatements.months : 0
+            return ("STATEMENT", .object([("type", .string("STATEMENT"))] + common + [("statements_created_count", .int(Int64(found)))]))
+        }
     }
 
     private func initialDataReady(_ member: SandboxMember) -> SandboxJSON {

@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Broker
+
+/// Fresh balances, extended history, statements and holdings end to end against the embedded
+/// sandbox: the jobs, the events that announce them, and the reads.
+@Suite("Balances, history, statements and holdings")
+struct DataProductsEndToEndTests {
+    private static let backend: HTTPFields = [.authorization: "Bearer \(testBackendKey)"]
+
+    private func environment(_ extra: [String: String] = [:]) throws -> [String: String] {
+        sandboxEnvironment(["BACKEND_API_KEYS_FILE": try backendKeysFile()].merging(extra) { _, new in new })
+    }
+
+    private func balances(_ broker: BrokerClient, as subject: String) async throws -> [String: Double] {
+        let accounts = try #require(try await broker.send(.get, "/v1/accounts", as: subject).json["accounts"] as? [[String: Any]])
+        return Dictionary(
+            uniqueKeysWithValues: accounts.compactMap { account in
+                (account["guid"] as? String).map { ($0, account["balance"] as? Double ?? .nan) }
+            }
+        )
+    }
+
+    @Test("a balance check: 202 started, then already_running, then balances.updated, and the accounts read shows the new balances")
+    func balanceCheck() async throws {
+        // Jobs run 1.5 s, so the second call finds the first running on a busy machine.
+        try await withBroker(try environment(["SANDBOX_CONNECT_SECONDS": "1.5"])) { broker async throws in
+            let member = try await broker.connectMember(as: "alice")
+            try await broker.waitForAggregation(of: member, as: "alice")
+            let before = try await balances(broker, as: "alice")
+            #expect(try await balances(broker, as: "alice") == before, "read twice, the second from the cache")
+            let stream = try await broker.openEvents(as: "alice")
+            let started = try await broker.send(.post, "/v1/members/\(member)/check_balance", as: "alice")
+            #expect(started.status == .accepted)
+            #expect(try started.json["balance_check"] as? String == "started")
+            #expect(
+                try await broker.send(.post, "/v1/members/\(member)/check_balance", as: "alice").json["balance_check"] as? String == "already_running"
+            )
+            let other = try await broker.send(.post, "/v1/members/\(member)/extend_history", as: "alice")
+            #expect(other.status == .conflict)
+            #expect(other.errorCode == "job_conflict")
+            let events = try await stream.wait(timeout: .seconds(15)) { $0.contains { $0.event == "balances.updated" } }
+            #expect(events.first { $0.event == "balances.updated" }?.json["member_guid"] as? String == member)
+            stream.close()
+            let after = try await balances(broker, as: "alice")
+            #expect(Set(after.keys) == Set(before.keys))
+            #expect(after != before, "the read cache dropped the member's data when the balances moved")
+        }
+    }
+
+    @Test("extended history: history.extended with MX's counts, then two years of transactions; from_updated_at lists just the new ones")
+    func extendedHistory() async throws {
+        try await withBroker(try environment()) { broker async throws in
+            let member = try await broker.connectMember(as: "alice")
+            try await broker.waitForAggregation(of: member, as: "alice")
+            let path = "/v1/members/\(member)/transactions?from_date=2000-01-01&records_per_page=1000"
+            let before = try #require(try await broker.send(.get, path, as: "alice").json["pagination"] as? [String: Any])
+            // MX's v20250224 filters updates by the second: start in a second after the first aggregation's.
+            try await Task.sleep(for: .milliseconds(1001 - Int(Date().timeIntervalSince1970 * 1000) % 1000))
+            let startedAt = Int64(Date().timeIntervalSince1970)
+            let changed = "\(path)&from_updated_at=\(startedAt)"
+            #expect((try await broker.send(.get, changed, as: "alice").json["transactions"] as? [Any])?.isEmpty == true)
+            let stream = try await broker.openEvents(as: "alice")
+            let started = try await broker.send(.post, "/v1/backend/users/alice/members/\(member)/extend_history", headers: Self.backend)
+            #expect(started.status == .accepted)
+            #expect(try started.json["history_extension"] as? String == "started")
+            let events = try await stream.wait(timeout: .seconds(15)) { $0.contains { $0.event == "history.extended" } }
+            let extended = try #require(events.first { $0.event == "history.extended" })
+            #expect(extended.json["member_guid"] as? String == member)
+            let counted = (extended.json["webhook"] as? [String: Any])?["transactions_created_count"] as? Int ?? 0
+            #expect(counted > 0, "the event carries MX's count")
+            stream.close()
+            let after = try #require(try await broker.send(.get, path, as: "alice").json["pagination"] as? [String: Any])
+            let total = { (pagination: [String: Any]) in pagination["total_entries"] as? Int ?? 0 }
+            #expect(total(after) == total(before) + counted, "the cache was dropped and the older transactions are listed")
+            let added = try #require(try await broker.send(.get, changed, as: "alice").json["pagination"] as? [String: Any])
+            #expect(total(added) == counted, "from_updated_at lists just what the extension added")
+            let enhanced = try await broker.send(.get, "\(path)&includes=merchants,merchants&records_per_page=10", as: "alice")
+            let withMerchants = try #require(try enhanced.json["transactions"] as? [[String: Any]])
+            #expect(withMerchants.allSatisfy { $0["merchant"] is [String: Any] }, "includes reaches MX")
+            for bad in [
+                "includes=merchants,%20geolocations", "includes=everything", "includes=", "from_updated_at=99999999999999", "from_updated_at=-1",
+            ] {
+                let refused = try await broker.send(.get, "\(path)&\(bad)", as: "alice")
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect(["invalid_includes", "invalid_date"].contains(refused.errorCode ?? ""), "\(bad)")
+            }
+            let backwards = try await broker.send(.get, "\(path)&from_updated_at=2026-02-02&to_updated_at=1700000000", as: "alice")
+            #expect(backwards.errorCode == "invalid_date_range")
+        }
+    }
+
+    @Test("fetching statements is announced as statements.ready with MX's count")
+    func statementFetch() async throws {
+        try await withBroker(try environment()) { broker async throws in
+            let member = try await broker.connectMember(as: "alice")
+            try await broker.waitForAggregation(of: member, as: "alice")
+            let stream = try await broker.openEvents(as: "alice")
+            let started = try await broker.send(.post, "/v1/members/\(member)/fetch_statements", as: "alice")
+            #expect(try started.json["statement_fetch"] as? String == "started")
+            let events = try await stream.wait(timeout: .seconds(15)) { $0.contains { $0.event == "statements.ready" } }
+            let ready = try #require(events.first { $0.event == "statements.ready" })
+            #expect((ready.json["webhook"] as? [String: Any])?["statements_created_count"] as? Int ?? 0 > 0)
+            stream.close()
+        }
+    }
+
+    @Test("the jobs of products the operator has not enabled are 403; a bank that offers none of them is 400 product_not_supported")
+    func refusals() async throws {
+        try await withBroker(try environment(["MX_PRODUCTS": "transactions"])) { broker async throws in
+            let member = try await broker.connectMember(as: "alice")
+            for job in ["check_balance", "extend_history", "fetch_statements"] {
+                let refused = try await broker.send(.post, "/v1/members/\(member)/\(job)", as: "alice")
+                #expect(refused.status == .forbidden, "\(job)")
+                #expect(refused.errorCode == "product_not_enabled")
+            }
+        }
+        try await withBroker(try environment()) { broker async throws in
+            let (_, member) = try await broker.connectThroughWidget(as: "alice", institution: "mx_credit_union")
+            try await broker.waitForAggregation(of: member, as: "alice")
+            for job in ["check_balance", "extend_history", "fetch_statements"] {
+                let refused = try await broker.send(.post, "/v1/members/\(member)/\(job)", as: "alice")
+                #expect(refused.status == .badRequest, "\(job)")
+                #expect(refused.errorCode == "product_not_supported")
+            }
+        }
+    }
+}
