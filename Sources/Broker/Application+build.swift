@@ -84,8 +84,10 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
         maxBodyBytes: maxBodyBytes
     )
     .addRoutes(to: user)
-    let reads = ReadController(provisioner: deps.provisioner, mx: deps.mx, cache: deps.readCache)
+    let reads = ReadController(provisioner: deps.provisioner, mx: deps.mx, cache: deps.readCache, products: connect.enabledProducts)
     reads.addRoutes(to: user)
+    let statements = StatementPDFController(provisioner: deps.provisioner, mx: deps.mx, products: connect.enabledProducts)
+    statements.addRoutes(to: user)
     let members = MembersController(
         provisioner: deps.provisioner,
         store: deps.store,
@@ -120,6 +122,7 @@ func buildRouters(_ dependencies: BrokerDependencies, configuration: BrokerConfi
             limiter: deps.limiter
         )
         reads.addRoutes(to: backend)
+        statements.addRoutes(to: backend)
         members.addBackendRoutes(to: backend)
         accountDetails.addRoutes(to: backend)
         microdeposits.addRoutes(to: backend)

@@ -202,6 +202,42 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         try await send(.GET, path, query: query, body: nil, headers: [], requiringJSON: true)
     }
 
+    /// A statement's PDF (`GET …/statements/{statement_guid}.pdf`), streamed as MX sends it once
+    /// its first bytes show a PDF (else ``MXError/invalidResponse`` is thrown).
+    ///
+    /// Only the request and MX's first bytes pass the concurrency limit: the body then flows at
+    /// the reader's pace, for at most ``downloadLimit``, never held whole in memory.
+    public func downloadPDF(_ path: [String]) async throws -> MXDownload {
+        guard let base = configuration.baseURL.value else { throw MXError.unreachable }
+        var request = HTTPClientRequest(url: base + Self.encodedPath(path))
+        request.headers.add(name: "Authorization", value: authorization.value)
+        for header in configuration.apiVersion.headers where header.name != "Accept" {
+            request.headers.add(name: header.name, value: header.value)
+        }
+        request.headers.add(name: "Accept", value: MXDownload.pdfContentType)
+        let endpoint = Self.pathTemplate(path)
+        return try await attempt(endpoint: endpoint) {
+            try await exchange(request, endpoint: endpoint, deadline: .now() + .init(Self.downloadLimit)) { response in
+                var body = response.body.makeAsyncIterator()
+                var prefix = ByteBuffer()
+                while prefix.readableBytes < MXDownload.pdfMagic.count, var chunk = try await body.next() {
+                    prefix.writeBuffer(&chunk)
+                }
+                guard prefix.readableBytesView.starts(with: MXDownload.pdfMagic) else {
+                    logger.warning("MX answered a statement with a body that is not a PDF", metadata: ["mx.request.path": "\(endpoint)"])
+                    throw MXError.invalidResponse
+                }
+                return MXDownload(
+                    contentLength: response.headers.first(name: "Content-Length").flatMap { Int($0) },
+                    body: MXDownload.Body(prefix: prefix, rest: MXDownload.Rest(body))
+                )
+            }
+        }
+    }
+
+    /// How long a download may take from the request to its last byte.
+    public static let downloadLimit = Duration.seconds(300)
+
     /// Counts a read of `path` that took the answer of an identical read in flight instead of
     /// calling MX, for the callers that share reads.
     public func recordSharedRead(_ path: [String]) {
@@ -274,8 +310,17 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         }
     }
 
-    /// One call through the breaker and the concurrency limit.
+    /// One call through the breaker and the concurrency limit, its whole body read.
     private func attempt(_ request: HTTPClientRequest, endpoint: String) async throws -> MXResponse {
+        try await attempt(endpoint: endpoint) {
+            try await exchange(request, endpoint: endpoint, deadline: .now() + .init(configuration.timeout)) { response in
+                MXResponse(status: Int(response.status.code), body: try await response.body.collect(upTo: 64 * 1024 * 1024))
+            }
+        }
+    }
+
+    /// `call` through the breaker and the concurrency limit.
+    private func attempt<Answer: Sendable>(endpoint: String, _ call: () async throws -> Answer) async throws -> Answer {
         let admission: CircuitBreaker.Admission
         do {
             admission = try breaker.admit()
@@ -285,10 +330,9 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         }
         var outcome = CircuitBreaker.Outcome.abandoned
         do {
-            let response = try await concurrency.withPlace { try await exchange(request, endpoint: endpoint) }
-            outcome = response.status >= 500 ? .failed : .answered
-            breaker.record(outcome, admission: admission)
-            return response
+            let answer = try await concurrency.withPlace { try await call() }
+            breaker.record(.answered, admission: admission)
+            return answer
         } catch let error as MXError {
             switch error.kind {
             case .serverError, .timeout, .unreachable: outcome = .failed
@@ -303,8 +347,14 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
         }
     }
 
-    /// The HTTP exchange itself, with the per-request deadline.
-    private func exchange(_ request: HTTPClientRequest, endpoint: String) async throws -> MXResponse {
+    /// The HTTP exchange itself, by `deadline`: a 2xx answer is handed to `read`, any other is
+    /// read to its end (freeing the connection) and thrown.
+    private func exchange<Answer>(
+        _ request: HTTPClientRequest,
+        endpoint: String,
+        deadline: NIODeadline,
+        read: (HTTPClientResponse) async throws -> Answer
+    ) async throws -> Answer {
         let method = request.method.rawValue
         let started = ContinuousClock.now
         func finish(_ status: String) -> Duration {
@@ -312,10 +362,7 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
             metrics.recordCall(endpoint: endpoint, method: method, status: status, duration: duration)
             return duration
         }
-        do {
-            let response = try await httpClient.execute(request, deadline: .now() + .init(configuration.timeout))
-            let responseBody = try await response.body.collect(upTo: 64 * 1024 * 1024)
-            let status = Int(response.status.code)
+        func logCall(status: Int) {
             let duration = finish(String(status))
             logger.debug(
                 "MX call",
@@ -324,10 +371,18 @@ public struct MXClient: Sendable, CustomStringConvertible, CustomReflectable {
                     "mx.response.status": "\(status)", "mx.duration_ms": "\(duration.milliseconds)",
                 ]
             )
+        }
+        do {
+            let response = try await httpClient.execute(request, deadline: deadline)
+            let status = Int(response.status.code)
             guard (200..<300).contains(status) else {
+                _ = try await response.body.collect(upTo: 64 * 1024 * 1024)
+                logCall(status: status)
                 throw MXError.status(status, retryAfterSeconds: response.headers.first(name: "Retry-After").flatMap { Int($0) })
             }
-            return MXResponse(status: status, body: responseBody)
+            let answer = try await read(response)
+            logCall(status: status)
+            return answer
         } catch let error as MXError {
             throw error
         } catch let error as HTTPClientError

@@ -54,6 +54,15 @@ final class BrokerProcess: Sendable {
         baseURL = url
     }
 
+    /// The process's resident memory now, from `/proc` (Linux), or `nil` where it cannot be read.
+    var residentBytes: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     /// Ends the process at once, as a crash or an out-of-memory kill would.
     func kill() {
         Glibc.kill(process.processIdentifier, SIGKILL)

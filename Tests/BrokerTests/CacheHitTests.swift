@@ -54,13 +54,31 @@ struct CacheHitTests {
             let bearer: HTTPFields = [.authorization: "Bearer \(try await broker.token("alice"))", .origin: "https://app.example"]
             let accounts = try await broker.send(.get, "/v1/accounts", headers: bearer).json["accounts"] as? [[String: Any]]
             let account = try #require(accounts?.first?["guid"] as? String)
+            #expect(try await broker.send(.post, "/v1/members/\(member)/fetch_statements", headers: bearer).status == .accepted)
+            var statements: [[String: Any]] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            // Each poll asks a page size of its own, so none is answered from the cache.
+            var pageSize = 10
+            while statements.isEmpty, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                pageSize += 1
+                statements =
+                    try await broker.send(.get, "/v1/members/\(member)/statements?records_per_page=\(pageSize)", headers: bearer).json["statements"]
+                    as? [[String: Any]]
+                    ?? []
+            }
+            let holdings = try await broker.send(.get, "/v1/investment_holdings", headers: bearer).json["investment_holdings"] as? [[String: Any]]
+            let guids = [
+                "member_guid": member, "account_guid": account, "statement_guid": try #require(statements.first?["guid"] as? String),
+                "holding_guid": try #require(holdings?.first?["guid"] as? String),
+            ]
             for route in ReadController.routes {
                 let path =
                     "/v1/"
                     + route.segments.map { segment in
                         switch segment {
                         case .literal(let text): text
-                        case .parameter(let name): name == "member_guid" ? member : account
+                        case .parameter(let name): guids[name] ?? name
                         }
                     }.joined(separator: "/")
                 var variants: [(String, HTTPFields)] = [("plain", [:]), ("gzip", [.acceptEncoding: "gzip"])]

@@ -121,7 +121,7 @@ struct SandboxDataProductTests {
             let text = try PDFText.extract(bytes)
             if let text {
                 #expect(text.contains("Statement period"))
-                #expect(text.contains("Closing balance $"))
+                #expect(text.contains(/Closing balance -?\$[0-9]+\.[0-9]{2}/))
             }
             #expect(try await client.mx(.get, "/users/\(user)/members/\(member)/statements/STA-missing.pdf").status == .notFound)
         }

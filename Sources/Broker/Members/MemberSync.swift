@@ -95,8 +95,8 @@ struct MemberSync: Sendable {
     /// `member.updated` when anything MX reports changed; `aggregation.completed` when a new
     /// successful aggregation shows (with the counts of the webhook that prompted the read, if
     /// any); the webhook's own event (``DataCompletion/eventKind``) when it tells of other
-    /// finished work (balances, history, statements, verification) no older than any applied
-    /// before — an older one announces nothing; `connection.action_required` when
+    /// finished work (balances, history, statements, verification) newer than any applied
+    /// before — an older or repeated one announces nothing; `connection.action_required` when
     /// the user newly has to act.
     static func events(from previous: MemberRecord?, to current: MemberRecord, completion: DataCompletion? = nil) -> [NewEvent] {
         var comparable = current
@@ -113,9 +113,7 @@ struct MemberSync: Sendable {
         let otherWork = completion.flatMap { completion -> DataCompletion? in
             guard !completion.movesLastSuccess else { return nil }
             guard let completedAt = completion.completedAt, let last = previous?.lastCompletedAt else { return completion }
-            // MX stamps whole seconds, so two jobs may finish in the same one; a redelivery of
-            // the same webhook never gets here (the inbox keeps one of each).
-            return completedAt >= last ? completion : nil
+            return completedAt > last ? completion : nil
         }
         if Self.finishedNewAggregation(previous: previous, current: current), otherWork?.eventKind != EventKind.aggregationCompleted {
             completed(EventKind.aggregationCompleted, webhook: completion?.movesLastSuccess == true ? completion?.details : nil)

@@ -6,7 +6,8 @@ import Hummingbird
 import MXPlatform
 import NIOCore
 
-/// Caller-scoped reads of accounts and transactions, proxied to MX.
+/// Caller-scoped reads of accounts, transactions, statements and investment holdings, proxied
+/// to MX.
 ///
 /// Every MX path starts with the caller's own `/users/{user_guid}` from the store, so a guid of
 /// another user's object can only ever be looked up inside the caller's own data (and is not
@@ -16,13 +17,15 @@ struct ReadController {
     let provisioner: UserProvisioner
     let mx: MXClient
     let cache: ReadCache
+    let products: EnabledProducts
     /// Identical misses in flight share one MX read and one fingerprint of its body.
     private let misses = InFlightCalls<CacheableAnswer>()
 
-    init(provisioner: UserProvisioner, mx: MXClient, cache: ReadCache) {
+    init(provisioner: UserProvisioner, mx: MXClient, cache: ReadCache, products: EnabledProducts) {
         self.provisioner = provisioner
         self.mx = mx
         self.cache = cache
+        self.products = products
     }
 
     /// One read route: its path below the API's mount point, which is also the MX path below
@@ -31,7 +34,10 @@ struct ReadController {
         let segments: [Segment]
         /// The collection key of a list (`accounts`), or `nil` for a single object.
         let listKey: String?
+        /// Whether it is a transaction list, which takes date and update filters and `includes`.
         let hasDates: Bool
+        /// The premium product whose data it serves, which the operator must have enabled.
+        var product: MXProduct? = nil
 
         enum Segment: Sendable {
             case literal(String)
@@ -81,6 +87,37 @@ struct ReadController {
             listKey: "transactions",
             hasDates: true
         ),
+        Route(
+            segments: [.literal("members"), .parameter("member_guid"), .literal("statements")],
+            listKey: "statements",
+            hasDates: false,
+            product: .statements
+        ),
+        Route(
+            segments: [.literal("members"), .parameter("member_guid"), .literal("statements"), .parameter("statement_guid")],
+            listKey: nil,
+            hasDates: false,
+            product: .statements
+        ),
+        Route(segments: [.literal("investment_holdings")], listKey: "investment_holdings", hasDates: false, product: .investments),
+        Route(
+            segments: [.literal("investment_holdings"), .parameter("holding_guid")],
+            listKey: nil,
+            hasDates: false,
+            product: .investments
+        ),
+        Route(
+            segments: [.literal("members"), .parameter("member_guid"), .literal("investment_holdings")],
+            listKey: "investment_holdings",
+            hasDates: false,
+            product: .investments
+        ),
+        Route(
+            segments: [.literal("accounts"), .parameter("account_guid"), .literal("investment_holdings")],
+            listKey: "investment_holdings",
+            hasDates: false,
+            product: .investments
+        ),
     ]
 
     /// What every read spends; the early answer for cached reads spends it too.
@@ -125,6 +162,7 @@ struct ReadController {
     }
 
     private func read(_ route: Route, request: Request, context: BrokerRequestContext) async throws -> Response {
+        if let product = route.product { try products.check([product]) }
         let subject = try context.requireSubject()
         let target = try target(route, request: request) { context.parameters.get($0)?[...] }
         guard let mxUserGUID = try await provisioner.existingMXUserGUID(subject: subject) else {
