@@ -28,6 +28,7 @@
     // What a verification and an identification fetched, by member guid.
     verified: {},
     microdeposits: [],
+    statements: [],
   };
 
   const $ = (id) => document.getElementById(id);
@@ -99,6 +100,8 @@
     state.accounts = [];
     state.verified = {};
     state.microdeposits = [];
+    state.statements = [];
+    state.filter = {};
     state.lastEventId = null;
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(USER_KEY);
@@ -190,7 +193,102 @@
         action.fix && el("button", { type: "button", class: "fix", onclick: () => openWidget({ memberGUID: member.guid }) }, "Fix connection"),
         member.action_required === "none" && !syncing &&
           el("button", { type: "button", class: "secondary", onclick: () => aggregate(member) }, "Refresh"),
+        member.action_required === "none" && !syncing && Object.entries(JOBS).map(([job, how]) =>
+          el("button", { type: "button", class: "secondary job", "data-job": job, onclick: () => startJob(member, job) }, how.label)),
         el("button", { type: "button", class: "ghost", onclick: () => disconnect(member) }, "Remove")));
+  }
+
+  // ---- Fresh balances, two years of history, statements -------------------------------------
+
+  // Each job runs at MX, announced on the stream when it is done: the page then reads again.
+  const JOBS = {
+    check_balance: { label: "Refresh balances", started: "Checking balances at " },
+    extend_history: { label: "Load two years", started: "Loading two years of history from " },
+    fetch_statements: { label: "Get statements", started: "Fetching statements from " },
+  };
+
+  async function startJob(member, job) {
+    try {
+      const data = await api("POST", "/v1/members/" + encodeURIComponent(member.guid) + "/" + job);
+      upsertMember(data.member);
+      log(JOBS[job].started + memberName(member.guid) + "…");
+    } catch (error) {
+      log(error.code === "product_not_supported" ? memberName(member.guid) + " does not offer this." : error.message, "warn");
+    }
+  }
+
+  // Two years back from today, as the transaction filter's date.
+  function twoYearsAgo() {
+    const date = new Date();
+    date.setUTCFullYear(date.getUTCFullYear() - 2);
+    return date.toISOString().slice(0, 10);
+  }
+
+  function onHistoryExtended(data) {
+    const added = (data.webhook && data.webhook.transactions_created_count) || 0;
+    log("Two years of history from " + memberName(data.member_guid) + ": " + added + " more transactions.", "good");
+    state.filter = { ...state.filter, from_date: twoYearsAgo() };
+    $("transaction-filter").from_date.value = state.filter.from_date;
+    state.page = 1;
+    refreshDataSoon();
+  }
+
+  async function loadStatements() {
+    const connected = state.members.filter((member) => member.successfully_aggregated_at);
+    const lists = await Promise.all(connected.map((member) =>
+      api("GET", "/v1/members/" + encodeURIComponent(member.guid) + "/statements?records_per_page=100")
+        .then((data) => data.statements)
+        .catch((error) => { if (error.code === "product_not_enabled") $("statements-card").hidden = true; return []; })));
+    state.statements = lists.flat();
+    const accountNames = new Map(state.accounts.map((account) => [account.guid, account.name]));
+    $("statements").tBodies[0].replaceChildren(...state.statements.map((statement) =>
+      el("tr", { "data-statement-guid": statement.guid },
+        el("td", {}, accountNames.get(statement.account_guid) || statement.account_guid),
+        el("td", { class: "muted" }, memberName(statement.member_guid)),
+        el("td", { class: "date" }, (statement.created_at || "").slice(0, 10)),
+        el("td", { class: "num" }, el("button", { type: "button", class: "secondary download", onclick: () => download(statement) }, "Download PDF")))));
+    $("statements-empty").hidden = state.statements.length > 0;
+  }
+
+  // The PDF needs the bearer token, which a plain link cannot send: fetch it, then hand the
+  // browser the bytes to save.
+  async function download(statement) {
+    try {
+      const path = "/v1/members/" + encodeURIComponent(statement.member_guid) + "/statements/" + encodeURIComponent(statement.guid) + ".pdf";
+      const response = await fetch(path, { headers: { Authorization: "Bearer " + state.token } });
+      if (!response.ok) await answer(response);
+      const url = URL.createObjectURL(await response.blob());
+      const link = el("a", { href: url, download: "statement-" + statement.guid + ".pdf" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      log("Downloaded a statement of " + memberName(statement.member_guid) + ".");
+    } catch (error) {
+      log(error.message, "bad");
+    }
+  }
+
+  async function loadHoldings() {
+    let data;
+    try {
+      data = await api("GET", "/v1/investment_holdings?records_per_page=1000");
+    } catch (error) {
+      if (error.code === "product_not_enabled") $("holdings-card").hidden = true;
+      return;
+    }
+    const accountNames = new Map(state.accounts.map((account) => [account.guid, account.name]));
+    $("holdings").tBodies[0].replaceChildren(...data.investment_holdings.map((holding) => {
+      const gain = Number(holding.total_ugl_amount) || 0;
+      return el("tr", { "data-holding-guid": holding.guid, "data-account-guid": holding.account_guid },
+        el("td", {}, el("strong", {}, holding.symbol), " ", el("span", { class: "muted" }, holding.description)),
+        el("td", { class: "muted" }, accountNames.get(holding.account_guid) || ""),
+        el("td", { class: "num" }, Number(holding.quantity).toLocaleString("en-US", { maximumFractionDigits: 4 })),
+        el("td", { class: "num" }, money(holding.current_price, holding.currency_code)),
+        el("td", { class: "num market-value" }, money(holding.market_value, holding.currency_code)),
+        el("td", { class: "num " + (gain < 0 ? "debit" : "credit") }, (gain < 0 ? "−" : "+") + money(Math.abs(gain), holding.currency_code)));
+    }));
+    $("holdings-empty").hidden = data.investment_holdings.length > 0;
   }
 
   // ---- Verification: account numbers and owners ---------------------------------------------
@@ -337,7 +435,7 @@
     state.accounts = data.accounts;
     const holder = $("accounts");
     holder.replaceChildren(...state.accounts.map((account) =>
-      el("article", { class: "account", "data-account-guid": account.guid },
+      el("article", { class: "account", "data-account-guid": account.guid, "data-member-guid": account.member_guid },
         el("div", { class: "account-name" }, account.name),
         el("div", { class: "muted" }, memberName(account.member_guid) + " · " + titleCase(account.subtype || account.type)),
         el("div", { class: "balance" }, money(account.balance, account.currency_code)),
@@ -384,6 +482,8 @@
     try {
       await loadAccounts();
       await loadTransactions();
+      await loadHoldings();
+      await loadStatements();
     } catch (error) {
       log(error.message, "bad");
     }
@@ -434,7 +534,7 @@
       if (generation === state.streamGeneration) retryStream(generation);
     };
     const kinds = ["member.updated", "member.deleted", "aggregation.completed", "connection.action_required", "verification.completed",
-      "identity.completed", "micro_deposit.updated"];
+      "identity.completed", "micro_deposit.updated", "balances.updated", "history.extended", "statements.ready"];
     for (const kind of kinds) {
       stream.addEventListener(kind, (event) => {
         if (event.lastEventId) state.lastEventId = event.lastEventId;
@@ -492,6 +592,17 @@
         break;
       case "identity.completed":
         onIdentified(data.member_guid).catch((error) => log(error.message, "bad"));
+        break;
+      case "balances.updated":
+        log("Fresh balances from " + memberName(data.member_guid) + ".", "good");
+        refreshDataSoon();
+        break;
+      case "history.extended":
+        onHistoryExtended(data);
+        break;
+      case "statements.ready":
+        log("Statements from " + memberName(data.member_guid) + " are ready.", "good");
+        refreshDataSoon();
         break;
       case "micro_deposit.updated":
         log("A microdeposit is now " + data.status + ".");

@@ -204,6 +204,30 @@ struct DataProductsEndToEndTests {
         }
     }
 
+    @Test("MFA during an extended history, without the widget: the member asks again, the answers resume it, history.extended follows")
+    func multiFactorHistory() async throws {
+        try await withBroker(try environment()) { broker async throws in
+            let created = try await broker.send(.post, "/v1/members", as: "alice", json: ConnectEndToEndTests.memberBody("mxbank_mfa"))
+            let member = try #require((try created.json["member"] as? [String: Any])?["guid"] as? String)
+            let answers = ConnectEndToEndTests.answers(["mxcity", "checking-1234", "7291"])
+            _ = try await broker.pollStatus(of: member, as: "alice") { $0["action_required"] as? String == "answer_mfa" }
+            #expect(try await broker.send(.put, "/v1/members/\(member)/resume", as: "alice", json: answers).status == .accepted)
+            _ = try await broker.pollStatus(of: member, as: "alice") {
+                $0["connection_status"] as? String == "CONNECTED" && $0["is_being_aggregated"] as? Bool == false
+            }
+            let stream = try await broker.openEvents(as: "alice")
+            try await Self.waitForNextSecond()
+            #expect(try await broker.send(.post, "/v1/members/\(member)/extend_history", as: "alice").status == .accepted)
+            let asked = try await broker.pollStatus(of: member, as: "alice") { $0["action_required"] as? String == "answer_mfa" }
+            #expect(asked["connection_status"] as? String == "CHALLENGED")
+            #expect(try await broker.send(.get, "/v1/members/\(member)/challenges", as: "alice").status == .ok)
+            #expect(try await broker.send(.put, "/v1/members/\(member)/resume", as: "alice", json: answers).status == .accepted)
+            let events = try await stream.wait(timeout: .seconds(15)) { $0.contains { $0.event == "history.extended" } }
+            #expect(events.contains { $0.event == "connection.action_required" && $0.json["action_required"] as? String == "answer_mfa" })
+            stream.close()
+        }
+    }
+
     @Test("the jobs of products the operator has not enabled are 403; a bank that offers none of them is 400 product_not_supported")
     func refusals() async throws {
         try await withBroker(try environment(["MX_PRODUCTS": "transactions"])) { broker async throws in
@@ -221,6 +245,11 @@ struct DataProductsEndToEndTests {
                 #expect(refused.status == .forbidden, "\(read)")
                 #expect(refused.errorCode == "product_not_enabled")
             }
+        }
+        try await withBroker(try environment(["MX_PRODUCTS": "account_verification"])) { broker async throws in
+            let created = try await broker.send(.post, "/v1/members", as: "alice", json: ConnectEndToEndTests.memberBody("mxbank"))
+            #expect(created.status == .forbidden, "a new member aggregates, which is the transactions product")
+            #expect(created.errorCode == "product_not_enabled")
         }
         try await withBroker(try environment()) { broker async throws in
             let (_, member) = try await broker.connectThroughWidget(as: "alice", institution: "mx_credit_union")

@@ -4,14 +4,18 @@ started with no configuration (embedded MX sandbox, SQLite in a temporary folder
 A user signs in, connects MX Bank through the sandbox's Connect widget, sees accounts and
 transactions appear without reloading, pages and filters transactions, then starts connecting
 MX Bank (MFA), leaves the widget at the security questions, and finishes it from the "Fix
-connection" button; last, connects MX Bank (OAuth) by authorizing in the bank's own window.
-Screenshots of each step go to the output folder.
+connection" button; connects MX Bank (OAuth) by authorizing in the bank's own window; verifies
+an account (instantly and by microdeposits); last, refreshes balances, loads two years of
+history, downloads a statement (checked to be a PDF a reader opens) and sees investment
+holdings. Screenshots of each step go to the output folder.
 
 Usage: demo_test.py --output DIR -- COMMAND...   (COMMAND starts the broker, e.g. swift run connect-broker)
 """
 
 import argparse
+import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -85,6 +89,8 @@ class DemoInBrowserTests(unittest.TestCase):
             options.add_argument(argument)
         options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        cls.downloads = tempfile.mkdtemp(prefix="connect-broker-downloads-")
+        options.add_experimental_option("prefs", {"download.default_directory": cls.downloads, "download.prompt_for_download": False})
         service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
         try:
             cls.driver = webdriver.Chrome(options=options, service=service)
@@ -92,11 +98,13 @@ class DemoInBrowserTests(unittest.TestCase):
             cls.broker.stop()
             raise
         cls.driver.set_page_load_timeout(WAIT_SECONDS)
+        cls.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": cls.downloads})
 
     @classmethod
     def tearDownClass(cls):
         cls.driver.quit()
         cls.broker.stop()
+        shutil.rmtree(cls.downloads, ignore_errors=True)
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -255,7 +263,8 @@ class DemoInBrowserTests(unittest.TestCase):
         self.assert_not_reloaded()
         self.screenshot("07-oauth-connected")
 
-        mx_bank = ".member[data-member-guid='%s']" % self.css(".member")[0].get_attribute("data-member-guid")
+        mx_bank_guid = self.css(".member")[0].get_attribute("data-member-guid")
+        mx_bank = ".member[data-member-guid='%s']" % mx_bank_guid
         self.click(self.css(mx_bank + " button.verify")[0])
         self.wait(lambda driver: len(self.css(mx_bank + " .numbers li")) >= 1, "the verified account numbers")
         self.wait(lambda driver: len(self.css(mx_bank + " .owners")) == 1, "the account owners")
@@ -276,6 +285,45 @@ class DemoInBrowserTests(unittest.TestCase):
         self.wait(lambda driver: len(self.css(".microdeposit[data-status='VERIFIED']")) == 1, "the microdeposit to be verified")
         self.assert_not_reloaded()
         self.screenshot("09-microdeposit-verified")
+
+        balances = ".account[data-member-guid='%s'] .balance" % mx_bank_guid
+        before = self.texts(balances)
+        self.click(self.wait(self.visible(mx_bank + " button[data-job=check_balance]"), "the Refresh balances button"))
+        self.wait(lambda driver: len(self.texts(balances)) == len(before) and self.texts(balances) != before, "the balances to move")
+        self.assert_not_reloaded()
+        self.screenshot("10-balances-refreshed")
+
+        def total_transactions():
+            found = re.search(r"· (\d+) transactions$", self.page_info())
+            return int(found.group(1)) if found else 0
+
+        recent = total_transactions()
+        self.click(self.wait(self.visible(mx_bank + " button[data-job=extend_history]"), "the Load two years button"))
+        self.wait(lambda driver: self.css("#transaction-filter input[name=from_date]")[0].get_attribute("value") != "", "the filter to reach back two years")
+        self.wait(lambda driver: total_transactions() > recent * 1.5, "two years of transactions")
+        self.assert_not_reloaded()
+        self.screenshot("11-two-years")
+
+        self.click(self.wait(self.visible(mx_bank + " button[data-job=fetch_statements]"), "the Get statements button"))
+        self.wait(lambda driver: len(self.css("#statements tbody tr")) >= 1, "the statements list")
+        self.screenshot("12-statements")
+        self.click(self.css("#statements button.download")[0])
+        self.wait(lambda driver: [path for path in glob.glob(os.path.join(self.downloads, "*.pdf"))], "the statement to download")
+        pdf = glob.glob(os.path.join(self.downloads, "*.pdf"))[0]
+        with open(pdf, "rb") as saved:
+            self.assertEqual(saved.read(5), b"%PDF-")
+        if shutil.which("pdftotext"):
+            text = subprocess.run(["pdftotext", pdf, "-"], check=True, capture_output=True, text=True)
+            self.assertIn("Statement period", text.stdout)
+            self.assertEqual(text.stderr, "", "pdftotext finds nothing wrong")
+        else:
+            print("the statement's text not checked: pdftotext is not installed")
+
+        self.wait(lambda driver: len(self.css("#holdings tbody tr")) >= 1, "the investment holdings")
+        for row in self.texts("#holdings tbody tr td:first-child strong"):
+            self.assertRegex(row, r"^[A-Z]{2,5}$")
+        self.assert_not_reloaded()
+        self.screenshot("13-holdings")
 
         errors = [entry for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
         self.assertEqual(errors, [], "errors in the browser console: %s" % [entry["message"] for entry in errors])

@@ -19,6 +19,8 @@ struct ConnectController {
     let sync: MemberSync
     let mx: MXClient
     let allowedRedirects: RedirectAllowList
+    /// A new member aggregates at once, which is MX's `transactions` product.
+    let products: EnabledProducts
     /// How soon a member may be read from MX again: a status read within it answers from the store.
     let pollInterval: TimeInterval
     let maxBodyBytes: Int
@@ -28,6 +30,7 @@ struct ConnectController {
         self.sync = sync
         self.mx = mx
         allowedRedirects = settings.allowedRedirects
+        products = settings.enabledProducts
         pollInterval = settings.memberPollInterval.timeInterval
         self.maxBodyBytes = maxBodyBytes
     }
@@ -73,6 +76,7 @@ struct ConnectController {
     // MARK: Members
 
     @Sendable func createMember(_ request: Request, context: BrokerRequestContext) async throws -> Response {
+        try products.check([.transactions])
         let body = try await JSONBody.read(request, limit: maxBodyBytes)
         guard let code = body["institution_code"]?.stringValue, Identifier.isValid(code) else {
             throw BrokerError.badRequest(.invalidBody, "institution_code must be an institution's code, as GET /v1/institutions lists them.")
