@@ -161,14 +161,8 @@ struct AccountDetailsEndToEndTests {
     @Test("MFA during a verification, without the widget: the member asks again, the answers resume it, the numbers follow")
     func multiFactorVerification() async throws {
         try await withBroker(try environment()) { broker async throws in
-            let created = try await broker.send(.post, "/v1/members", as: "alice", json: ConnectEndToEndTests.memberBody("mxbank_mfa"))
-            let member = try #require((try created.json["member"] as? [String: Any])?["guid"] as? String)
-            let answers = ConnectEndToEndTests.answers(["mxcity", "checking-1234", "7291"])
-            _ = try await broker.pollStatus(of: member, as: "alice") { $0["action_required"] as? String == "answer_mfa" }
-            #expect(try await broker.send(.put, "/v1/members/\(member)/resume", as: "alice", json: answers).status == .accepted)
-            _ = try await broker.pollStatus(of: member, as: "alice") {
-                $0["connection_status"] as? String == "CONNECTED" && $0["is_being_aggregated"] as? Bool == false
-            }
+            let member = try await broker.connectMultiFactorMember(as: "alice")
+            let answers = ConnectEndToEndTests.rightAnswers
 
             #expect(try await broker.send(.post, "/v1/members/\(member)/verify", as: "alice").status == .accepted)
             let asked = try await broker.pollStatus(of: member, as: "alice") { $0["action_required"] as? String == "answer_mfa" }

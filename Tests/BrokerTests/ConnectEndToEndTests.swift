@@ -14,6 +14,9 @@ struct ConnectEndToEndTests {
     }
 
     /// A resume body answering the MFA institution's challenges.
+    /// The right answers to MX Bank (MFA)'s three questions.
+    static let rightAnswers = answers(["mxcity", "checking-1234", "7291"])
+
     static func answers(_ values: [String]) -> String {
         let guids = ["CRD-mfa-text", "CRD-mfa-options", "CRD-mfa-image"]
         return #"{"challenges":["# + zip(guids, values).map { #"{"guid":"\#($0)","value":"\#($1)"}"# }.joined(separator: ",") + "]}"
@@ -68,7 +71,7 @@ struct ConnectEndToEndTests {
                 .put,
                 "/v1/members/\(member)/resume",
                 as: "alice",
-                json: Self.answers(["mxcity", "checking-1234", "7291"])
+                json: Self.rightAnswers
             )
             #expect(resumed.status == .accepted)
             #expect((try resumed.json["member"] as? [String: Any])?["connection_status"] as? String == "RESUMED")
@@ -108,7 +111,7 @@ struct ConnectEndToEndTests {
                 .put,
                 "/v1/members/\(member)/resume",
                 as: "alice",
-                json: Self.answers(["mxcity", "checking-1234", "7291"])
+                json: Self.rightAnswers
             )
             #expect(again.status == .conflict)
             #expect(again.errorCode == "not_challenged")
@@ -196,7 +199,7 @@ struct ConnectEndToEndTests {
             let attempts: [(HTTPRequest.Method, String, String?)] = [
                 (.get, "/v1/members/\(member)/status", nil),
                 (.get, "/v1/members/\(member)/challenges", nil),
-                (.put, "/v1/members/\(member)/resume", Self.answers(["mxcity", "checking-1234", "7291"])),
+                (.put, "/v1/members/\(member)/resume", Self.rightAnswers),
                 (.put, "/v1/members/\(member)/credentials", credentials),
                 (.get, "/v1/members/\(member)/oauth_window_uri", nil),
             ]
@@ -267,6 +270,19 @@ struct ConnectEndToEndTests {
 }
 
 extension BrokerClient {
+    /// Connects MX Bank (MFA) for `subject` without the widget, answering its questions rightly,
+    /// and waits until the member is connected and done aggregating; returns its guid.
+    func connectMultiFactorMember(as subject: String) async throws -> String {
+        let created = try await send(.post, "/v1/members", as: subject, json: ConnectEndToEndTests.memberBody("mxbank_mfa"))
+        let member = try #require((try created.json["member"] as? [String: Any])?["guid"] as? String)
+        _ = try await pollStatus(of: member, as: subject) { $0["action_required"] as? String == "answer_mfa" }
+        #expect(try await send(.put, "/v1/members/\(member)/resume", as: subject, json: ConnectEndToEndTests.rightAnswers).status == .accepted)
+        _ = try await pollStatus(of: member, as: subject) {
+            $0["connection_status"] as? String == "CONNECTED" && $0["is_being_aggregated"] as? Bool == false
+        }
+        return member
+    }
+
     /// Reads `GET /v1/members/{guid}/status` until `condition` holds over the member (up to 10 s).
     func pollStatus(of member: String, as subject: String, until condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + .seconds(10)

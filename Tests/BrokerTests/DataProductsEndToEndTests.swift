@@ -207,14 +207,8 @@ struct DataProductsEndToEndTests {
     @Test("MFA during an extended history, without the widget: the member asks again, the answers resume it, history.extended follows")
     func multiFactorHistory() async throws {
         try await withBroker(try environment()) { broker async throws in
-            let created = try await broker.send(.post, "/v1/members", as: "alice", json: ConnectEndToEndTests.memberBody("mxbank_mfa"))
-            let member = try #require((try created.json["member"] as? [String: Any])?["guid"] as? String)
-            let answers = ConnectEndToEndTests.answers(["mxcity", "checking-1234", "7291"])
-            _ = try await broker.pollStatus(of: member, as: "alice") { $0["action_required"] as? String == "answer_mfa" }
-            #expect(try await broker.send(.put, "/v1/members/\(member)/resume", as: "alice", json: answers).status == .accepted)
-            _ = try await broker.pollStatus(of: member, as: "alice") {
-                $0["connection_status"] as? String == "CONNECTED" && $0["is_being_aggregated"] as? Bool == false
-            }
+            let member = try await broker.connectMultiFactorMember(as: "alice")
+            let answers = ConnectEndToEndTests.rightAnswers
             let stream = try await broker.openEvents(as: "alice")
             try await Self.waitForNextSecond()
             #expect(try await broker.send(.post, "/v1/members/\(member)/extend_history", as: "alice").status == .accepted)
