@@ -118,9 +118,12 @@ struct DataProductsEndToEndTests {
         }
     }
 
-    @Test("statements: listed and read in MX's shapes, the PDF streamed as MX sent it, not cached; another user finds none of them")
-    func statements() async throws {
-        try await withBroker(try environment()) { broker async throws in
+    @Test(
+        "statements: listed and read in MX's shapes, the PDF streamed as MX sent it, not cached; another user finds none of them",
+        arguments: ["v20250224", "v20111101"]
+    )
+    func statements(version: String) async throws {
+        try await withBroker(try environment(["MX_API_VERSION": version])) { broker async throws in
             let member = try await broker.connectMember(as: "alice")
             try await broker.waitForAggregation(of: member, as: "alice")
             let empty = try await broker.send(.get, "/v1/members/\(member)/statements", as: "alice")
@@ -165,9 +168,12 @@ struct DataProductsEndToEndTests {
         }
     }
 
-    @Test("investment holdings: all, a member's, an account's and one, summing to the account's balance; another user finds none")
-    func holdings() async throws {
-        try await withBroker(try environment()) { broker async throws in
+    @Test(
+        "investment holdings: all, a member's, an account's and one, summing to the account's balance; another user finds none",
+        arguments: ["v20250224", "v20111101"]
+    )
+    func holdings(version: String) async throws {
+        try await withBroker(try environment(["MX_API_VERSION": version])) { broker async throws in
             let member = try await broker.connectMember(as: "alice")
             try await broker.waitForAggregation(of: member, as: "alice")
             let all = try #require(
