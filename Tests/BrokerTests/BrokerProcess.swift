@@ -16,6 +16,8 @@ final class BrokerProcess: Sendable {
     private let process: Process
     private let output = Locked("")
 
+    private static let launches = Mutex(())
+
     /// The executable the same build produced next to the test binary.
     static var executable: URL { ProjectFiles.buildProducts.appendingPathComponent("connect-broker") }
 
@@ -40,7 +42,9 @@ final class BrokerProcess: Sendable {
             output.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         self.process = process
-        try process.run()
+        // Foundation's Process.run is not safe to call from two threads at once on Linux, and
+        // the suites start processes in parallel.
+        try Self.launches.withLock { _ in try process.run() }
         let deadline = ContinuousClock.now + .seconds(20)
         var url: String?
         while ContinuousClock.now < deadline, url == nil, process.isRunning {
